@@ -15,7 +15,8 @@ function decoder(label: string): InstanceType<typeof TextDecoder> | undefined {
   let d = decoders.get(label);
   if (d === undefined) {
     try {
-      d = new TextDecoder(label);
+      // A UTF-8 BOM is kept as U+FEFF (it is part of the text as sent); UTF-16 BOMs are byte-order marks and go.
+      d = new TextDecoder(label, { ignoreBOM: !label.startsWith('utf-16') });
     } catch {
       return undefined;
     }

@@ -9,7 +9,7 @@
 import { MmsError, MmsErrorCode } from '../errors.js';
 
 const latin1 = new TextDecoder('latin1');
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Text bytes as a string: strict UTF-8, falling back to ISO-8859-1 (what handsets actually put in "US-ASCII" Text-strings). */
 export function decodeLooseText(b: Uint8Array): string {
