@@ -3,7 +3,7 @@
  * damage throws MmsError (nothing reliable can be said about such a PDU);
  * body-level damage is reported in `issues`/`unparsed` with what did decode.
  */
-import { ByteReader } from '../wsp/reader.js';
+import { ByteReader, decodeLatin1 } from '../wsp/reader.js';
 import { readEncodedString } from '../wsp/encoded-string.js';
 import { isWspMultipart, readContentType } from '../wsp/content-type.js';
 import type { ContentType } from '../wsp/content-type.js';
@@ -95,7 +95,7 @@ export function decode(bytes: Uint8Array, limits?: Partial<DecodeLimits>): MmsPd
     } else if (c >= 0x20 && c < 0x7f) {
       const name = r.textString();
       const vc = r.peek();
-      const value = vc === 0 || (vc >= 0x20 && vc < 0x80) ? r.textString() : new TextDecoder('latin1').decode(r.skipValue());
+      const value = vc === 0 || (vc >= 0x20 && vc < 0x80) ? r.textString() : decodeLatin1(r.skipValue());
       headers.push({ type: 'application', name, value });
     } else {
       // A control octet where a header name must be: stray trailing octets

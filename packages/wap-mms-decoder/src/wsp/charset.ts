@@ -7,7 +7,7 @@
  */
 import { encodeFail } from './writer.js';
 import { CHARSETS, isUtf16 } from './tables.js';
-import { decodeLooseText } from './reader.js';
+import { decodeLatin1, decodeLooseText } from './reader.js';
 
 const decoders = new Map<string, InstanceType<typeof TextDecoder>>();
 
@@ -31,12 +31,6 @@ function decodeAscii(b: Uint8Array): string {
     const c = b[i] as number;
     s += c < 0x80 ? String.fromCharCode(c) : '\ufffd';
   }
-  return s;
-}
-
-function decodeLatin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
   return s;
 }
 

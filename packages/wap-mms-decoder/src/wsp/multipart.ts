@@ -105,7 +105,8 @@ function readPartHeaders(r: ByteReader, ctx: Ctx): PartHeader[] {
       }
     } else if (c >= 0x20 && c !== 0x7f) {
       const name = r.textString();
-      const value = decodeLooseText(r.peek() === 0x7f || r.peek() >= 0x20 ? r.textBytes() : r.skipValue());
+      const vc = r.peek();
+      const value = decodeLooseText(vc === 0 || vc >= 0x20 ? r.textBytes() : r.skipValue());
       headers.push({ type: 'application', name, value });
     } else {
       // 0x7F or 0x01-0x1F at a name position is a WSP code-page shift; the

@@ -8,7 +8,14 @@
  */
 import { MmsError, MmsErrorCode } from '../errors.js';
 
-const latin1 = new TextDecoder('latin1');
+/** ISO-8859-1 proper (WHATWG's 'latin1' label is windows-1252). */
+export function decodeLatin1(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 4096) {
+    s += String.fromCharCode(...b.subarray(i, i + 4096));
+  }
+  return s;
+}
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Text bytes as a string: strict UTF-8, falling back to ISO-8859-1 (what handsets actually put in "US-ASCII" Text-strings). */
@@ -20,11 +27,11 @@ export function decodeLooseText(b: Uint8Array): string {
       break;
     }
   }
-  if (ascii) return latin1.decode(b);
+  if (ascii) return decodeLatin1(b);
   try {
     return utf8Fatal.decode(b);
   } catch {
-    return latin1.decode(b);
+    return decodeLatin1(b);
   }
 }
 

@@ -1,0 +1,74 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  FIELD, ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, decode, encodedStrings,
+  octetHeader, partInfo, reencodeWithParts, textHeader, textPart,
+} from '../src/index.js';
+import { CORPUS_MMS, HAVE_SHARED } from './shared.js';
+
+describe('replies the proxy sends', () => {
+  it('builds an m-send-conf with the request transaction id, version, status and text', () => {
+    const pdu = decode(buildSendConf({ transactionId: 'T-1', version: 0x93, status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: 'Virus found: Eicar-Test-Signature' }));
+    expect(pdu.messageType).toBe(0x81);
+    expect(textHeader(pdu, FIELD.TRANSACTION_ID)).toBe('T-1');
+    expect(octetHeader(pdu, FIELD.MMS_VERSION)).toBe(0x93);
+    expect(octetHeader(pdu, FIELD.RESPONSE_STATUS)).toBe(0xe5);
+    expect(encodedStrings(pdu, FIELD.RESPONSE_TEXT)).toEqual([{ text: 'Virus found: Eicar-Test-Signature', charset: 106 }]);
+    expect(pdu.issues).toEqual([]);
+  });
+
+  it('puts the three mandatory headers first, in order', () => {
+    const b = buildSendConf({ transactionId: 'x', status: 0xc0 });
+    expect([...b.subarray(0, 2)]).toEqual([0x8c, 0x81]);
+    expect(b[2]).toBe(0x98);
+    expect([...b.subarray(b.indexOf(0x8d), b.indexOf(0x8d) + 2)]).toEqual([0x8d, 0x92]);
+  });
+
+  it('builds an m-retrieve-conf with an error Retrieve-Status, Retrieve-Text and a text part', () => {
+    const pdu = decode(buildRetrieveConfError({ transactionId: 'R1', text: 'Content removed', date: 1700000000 }));
+    expect(pdu.messageType).toBe(0x84);
+    expect(octetHeader(pdu, FIELD.RETRIEVE_STATUS)).toBe(RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED);
+    expect(encodedStrings(pdu, FIELD.RETRIEVE_TEXT)[0]?.text).toBe('Content removed');
+    expect(pdu.parts?.length).toBe(1);
+    expect(Buffer.from(pdu.parts?.[0]?.data ?? []).toString()).toBe('Content removed');
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('re-encoding with parts replaced', () => {
+  const multiparts = HAVE_SHARED
+    ? readdirSync(CORPUS_MMS)
+        .filter((f) => f.endsWith('.mms'))
+        .map((f) => ({ f, b: new Uint8Array(readFileSync(join(CORPUS_MMS, f))) }))
+        .filter(({ b }) => {
+          try {
+            const p = decode(b);
+            return p.parts !== null && p.issues.length === 0;
+          } catch {
+            return false;
+          }
+        })
+    : [];
+
+  it('gives back the original octets when nothing is replaced', () => {
+    expect(multiparts.length).toBeGreaterThan(40);
+    for (const { f, b } of multiparts) {
+      expect(Buffer.from(reencodeWithParts(decode(b), () => undefined)).equals(Buffer.from(b)), f).toBe(true);
+    }
+  });
+
+  it('replaces one part and keeps every other part and header byte-identical', () => {
+    for (const { f, b } of multiparts) {
+      const pdu = decode(b);
+      const out = decode(reencodeWithParts(pdu, (_p, path) => (path.length === 1 && path[0] === 0 ? textPart('removed', 'removed.txt') : undefined)));
+      expect(out.headers.length, f).toBe(pdu.headers.length);
+      expect(Buffer.from(out.rawHead).equals(Buffer.from(pdu.rawHead)), f).toBe(true);
+      expect(out.parts?.length, f).toBe(pdu.parts?.length);
+      expect(partInfo(out.parts?.[0] ?? pdu.parts![0]!).name, f).toBe('removed.txt');
+      for (let i = 1; i < (pdu.parts?.length ?? 0); i++) {
+        expect(Buffer.from(out.parts![i]!.data).equals(Buffer.from(pdu.parts![i]!.data)), `${f} part ${i}`).toBe(true);
+        expect(Buffer.from(out.parts![i]!.rawHeaders!).equals(Buffer.from(pdu.parts![i]!.rawHeaders!)), `${f} part ${i}`).toBe(true);
+      }
+    }
+  });
+});
