@@ -4,8 +4,10 @@
  * media, parameters). Media types keep the spelling they came with; callers
  * compare case-insensitively (see `isWspMultipart`).
  */
-import { ByteReader, decodeLooseText } from './reader.js';
-import { ByteWriter, encodeFail } from './writer.js';
+import type { ByteReader} from './reader.js';
+import { decodeLooseText } from './reader.js';
+import type { ByteWriter} from './writer.js';
+import { encodeFail } from './writer.js';
 import { MmsErrorCode } from '../errors.js';
 import { PARAM_ENCODE_CODE, WELL_KNOWN_PARAMS, mediaCode, mediaName } from './tables.js';
 

@@ -3,8 +3,10 @@
  * Char-set Text-string. The length, not a NUL scan, bounds the text, so
  * UCS-2 strings that begin with 0x00 survive.
  */
-import { ByteReader, decodeLooseText } from './reader.js';
-import { ByteWriter, encodeFail } from './writer.js';
+import type { ByteReader} from './reader.js';
+import { decodeLooseText } from './reader.js';
+import type { ByteWriter} from './writer.js';
+import { encodeFail } from './writer.js';
 import { decodeCharsetText, encodeCharsetText } from './charset.js';
 import { isUtf16 } from './tables.js';
 
