@@ -11,12 +11,18 @@ import { MmsError, MmsErrorCode } from '../errors.js';
 /** ISO-8859-1 proper (WHATWG's 'latin1' label is windows-1252). */
 export function decodeLatin1(b: Uint8Array): string {
   let s = '';
+  if (b.length <= 32) {
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
+    return s;
+  }
   for (let i = 0; i < b.length; i += 4096) {
-    s += String.fromCharCode(...b.subarray(i, i + 4096));
+    // apply() takes the typed array directly; a spread would go through the iterator protocol.
+    s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
   }
   return s;
 }
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Text bytes as a string: strict UTF-8, falling back to ISO-8859-1 (what handsets actually put in "US-ASCII" Text-strings). */
 export function decodeLooseText(b: Uint8Array): string {
@@ -27,7 +33,7 @@ export function decodeLooseText(b: Uint8Array): string {
       break;
     }
   }
-  if (ascii) return decodeLatin1(b);
+  if (ascii) return b.length < 16 ? decodeLatin1(b) : utf8.decode(b);
   try {
     return utf8Fatal.decode(b);
   } catch {
@@ -167,9 +173,12 @@ export class ByteReader {
   /** Raw octets up to (not including) the next NUL; consumes the NUL. A missing NUL at the window end is tolerated. */
   cstring(): Uint8Array {
     const start = this.pos;
-    const nul = this.buf.indexOf(0, start);
-    const terminated = nul !== -1 && nul < this.end;
-    const stop = terminated ? nul : this.end;
+    const buf = this.buf;
+    const end = this.end;
+    let stop = start;
+    // Bounded by the window: an unterminated string must not scan the rest of the PDU.
+    while (stop < end && buf[stop] !== 0) stop++;
+    const terminated = stop < end;
     if (stop - start > this.maxString) {
       this.fail(MmsErrorCode.LIMIT, `string of ${stop - start} octets exceeds the ${this.maxString} limit`, start);
     }
