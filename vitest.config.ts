@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// One run for the whole repo: unit tests in each package, end-to-end in test/.
+// The JSON report is what .ci/run turns into its closing "N passed, N failed" line.
 export default defineConfig({
   test: {
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     projects: [
       {
         test: {

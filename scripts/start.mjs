@@ -1,0 +1,13 @@
+// `pnpm start`: runs the proxy on the embedded default once it is built.
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+
+const main = new URL('../apps/proxy/dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.log('mmsguard: the proxy is not part of this build yet.');
+  console.log('Decode a PDU with: node packages/wap-mms-decoder/dist/cli.js FILE');
+  process.exit(0);
+}
+const child = spawn(process.execPath, [main.pathname], { stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code) => process.exit(code ?? 0));
