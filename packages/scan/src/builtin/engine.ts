@@ -1,0 +1,110 @@
+/**
+ * The built-in engine: EICAR, ClamAV hash signatures (.hdb/.hsb) and body
+ * signatures (.ndb). Needs no daemon; it is the embedded default. Scanning is
+ * synchronous CPU work, so it runs to completion once started (its cost is
+ * bounded by the target size; see bench/).
+ */
+import { createHash } from 'node:crypto';
+import type { ScanEngine, ScanOutcome, ScanTarget } from '../types.js';
+import { CLEAN } from '../types.js';
+import { EICAR_NAME, isEicar } from './eicar.js';
+import { BodyMatcher } from './matcher.js';
+import { loadSignatureFiles, type HashSignature, type SignatureSet } from './signatures.js';
+
+type Algo = HashSignature['algo'];
+
+function isPe(d: Uint8Array): boolean {
+  return d.length > 2 && d[0] === 0x4d && d[1] === 0x5a;
+}
+function isElf(d: Uint8Array): boolean {
+  return d.length > 4 && d[0] === 0x7f && d[1] === 0x45 && d[2] === 0x4c && d[3] === 0x46;
+}
+function isMachO(d: Uint8Array): boolean {
+  if (d.length < 4) return false;
+  const m = ((d[0] as number) << 24) | ((d[1] as number) << 16) | ((d[2] as number) << 8) | (d[3] as number);
+  return [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(m >>> 0);
+}
+
+export class BuiltinEngine implements ScanEngine {
+  readonly name = 'builtin';
+  private readonly bySize = new Map<number, Map<string, string>>();
+  private readonly anySize = new Map<string, string>();
+  private readonly algosBySize = new Map<number, Set<Algo>>();
+  private readonly anyAlgos = new Set<Algo>();
+  private readonly matcher: BodyMatcher;
+
+  constructor(sigs: SignatureSet = { hashes: [], bodies: [] }) {
+    for (const h of sigs.hashes) {
+      const key = `${h.algo}:${h.hash}`;
+      if (h.size === null) {
+        this.anySize.set(key, h.name);
+        this.anyAlgos.add(h.algo);
+      } else {
+        let m = this.bySize.get(h.size);
+        if (m === undefined) this.bySize.set(h.size, (m = new Map()));
+        m.set(key, h.name);
+        let a = this.algosBySize.get(h.size);
+        if (a === undefined) this.algosBySize.set(h.size, (a = new Set()));
+        a.add(h.algo);
+      }
+    }
+    this.matcher = new BodyMatcher(sigs.bodies);
+  }
+
+  static async fromFiles(files: readonly string[]): Promise<BuiltinEngine> {
+    return new BuiltinEngine(await loadSignatureFiles(files));
+  }
+
+  get stats(): { hashSignatures: number; bodySignatures: number; slowBodySignatures: number } {
+    let hashes = this.anySize.size;
+    for (const m of this.bySize.values()) hashes += m.size;
+    return { hashSignatures: hashes, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount };
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  scanSync(data: Uint8Array): ScanOutcome {
+    if (isEicar(data)) return { kind: 'infected', name: EICAR_NAME };
+    const hash = this.hashLookup(data);
+    if (hash !== null) return { kind: 'infected', name: hash };
+    const body = this.matcher.match(data, (t) => this.acceptsTarget(t, data));
+    if (body !== null) return { kind: 'infected', name: body };
+    return CLEAN;
+  }
+
+  scan(target: ScanTarget, signal: AbortSignal): Promise<ScanOutcome> {
+    if (signal.aborted) return Promise.resolve({ kind: 'skipped', reason: 'aborted before start' });
+    return Promise.resolve(this.scanSync(target.data));
+  }
+
+  private acceptsTarget(t: number, d: Uint8Array): boolean {
+    switch (t) {
+      case 1:
+        return isPe(d);
+      case 6:
+        return isElf(d);
+      case 9:
+        return isMachO(d);
+      default:
+        return true;
+    }
+  }
+
+  private hashLookup(data: Uint8Array): string | null {
+    const sized = this.bySize.get(data.length);
+    const algos = new Set<Algo>(this.anyAlgos);
+    for (const a of this.algosBySize.get(data.length) ?? []) algos.add(a);
+    for (const algo of algos) {
+      const key = `${algo}:${createHash(algo).update(data).digest('hex')}`;
+      const name = sized?.get(key) ?? this.anySize.get(key);
+      if (name !== undefined) return name;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,14 @@
+export { ScanError, ScanErrorCode } from './errors.js';
+export { CLEAN, type ScanEngine, type ScanOutcome, type ScanTarget } from './types.js';
+export { scanTargets, scanWithEngine, type EngineResult, type OrchestratorOptions, type TargetResult } from './orchestrator.js';
+export { BuiltinEngine } from './builtin/engine.js';
+export { EICAR_NAME, eicarBytes, isEicar } from './builtin/eicar.js';
+export { BodyMatcher } from './builtin/matcher.js';
+export { compilePattern, PatternError, type CompiledPattern } from './builtin/hex-pattern.js';
+export {
+  loadSignatureFiles, parseSignatureText,
+  type BodySignature, type HashSignature, type SignatureProblem, type SignatureSet,
+} from './builtin/signatures.js';
+export { detectFileType, type FileTypeInfo } from './filetype.js';
+export { DEFAULT_ARCHIVE_LIMITS, containerKind, expandArchives, type ArchiveLimits, type Expansion, type Unscannable } from './archive.js';
+export { inspectTarget, verdictOf, type Finding, type InspectOptions, type InspectReport, type Verdict } from './inspect.js';
