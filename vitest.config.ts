@@ -2,18 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 // One run for the whole repo: unit tests in each package, end-to-end in test/.
 // The JSON report is what .ci/run turns into its closing "N passed, N failed" line.
+const unit = (name: string, root: string, extra: Record<string, unknown> = {}) => ({
+  test: { name, root, include: ['test/**/*.test.ts'], testTimeout: 60_000, ...extra },
+});
+
 export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     projects: [
-      {
-        test: {
-          name: 'wap-mms-decoder',
-          root: 'packages/wap-mms-decoder',
-          include: ['test/**/*.test.ts'],
-          testTimeout: 60_000,
-        },
-      },
+      unit('wap-mms-decoder', 'packages/wap-mms-decoder'),
+      unit('scan', 'packages/scan'),
+      unit('scan-clamd', 'packages/scan-clamd', { globalSetup: ['test/clamd-setup.ts'] }),
     ],
   },
 });

@@ -166,6 +166,8 @@ async function readTar(data: Uint8Array, path: string, budget: Budget, unscannab
   await new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const memberPath = `${path}/${header.name}`;
+      // A truncated archive errors the entry stream too; the extract's own 'error' reports it once.
+      stream.on('error', () => undefined);
       const drain = (): void => {
         stream.on('end', () => next());
         stream.resume();

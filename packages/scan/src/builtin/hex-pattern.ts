@@ -142,54 +142,58 @@ export function compilePattern(src: string): CompiledPattern {
   };
 }
 
-/** Does `tokens[ti..]` match data at `pos`? Returns the end position of the first match, or -1. Bounded: gaps are bounded inside a segment. */
+/**
+ * Smallest end position of a match of `tokens` starting at `pos`, or -1.
+ * Runs the tokens as an NFA over the set of reachable positions, so
+ * alternatives of different lengths and ranged gaps cost polynomial work and
+ * the smallest end is found (what lets the next segment match as early as it can).
+ */
 export function matchTokens(data: Uint8Array, pos: number, tokens: readonly Token[], ti: number): number {
-  let p = pos;
-  for (let k = ti; k < tokens.length; k++) {
+  const n = data.length;
+  let cur: number[] = [pos];
+  for (let k = ti; k < tokens.length && cur.length > 0; k++) {
     const t = tokens[k] as Token;
+    const next: number[] = [];
     if (t.t === 'byte') {
-      if (p >= data.length || ((data[p] as number) & t.mask) !== t.value) return -1;
-      p++;
+      for (const p of cur) if (p < n && ((data[p] as number) & t.mask) === t.value) next.push(p + 1);
     } else if (t.t === 'gap') {
-      if (t.min === t.max) {
-        p += t.min;
-        if (p > data.length) return -1;
-      } else {
-        for (let g = t.min; g <= t.max && p + g <= data.length; g++) {
-          const e = matchTokens(data, p + g, tokens, k + 1);
-          if (e >= 0) return e;
-        }
-        return -1;
+      let last = -1;
+      for (const p of cur) {
+        for (let g = Math.max(t.min, last - p + 1); g <= t.max && p + g <= n; g++) next.push(p + g);
+        last = Math.max(last, Math.min(p + t.max, n));
       }
     } else {
-      for (const o of t.options) {
-        if (p + o.length > data.length) continue;
-        let ok = true;
-        for (let j = 0; j < o.length; j++) {
-          if (data[p + j] !== o[j]) {
-            ok = false;
-            break;
+      for (const p of cur) {
+        for (const o of t.options) {
+          if (p + o.length > n) continue;
+          let ok = true;
+          for (let j = 0; j < o.length; j++) {
+            if (data[p + j] !== o[j]) {
+              ok = false;
+              break;
+            }
           }
-        }
-        if (ok) {
-          const e = matchTokens(data, p + o.length, tokens, k + 1);
-          if (e >= 0) return e;
+          if (ok) next.push(p + o.length);
         }
       }
-      return -1;
+      next.sort((x, y) => x - y);
     }
+    // Positions stay sorted; drop duplicates.
+    cur = next.filter((v, i) => i === 0 || v !== next[i - 1]);
   }
-  return p;
+  return cur.length > 0 ? (cur[0] as number) : -1;
 }
 
-/** First position >= from (and <= maxStart) where segment matches; returns [start, end] or null. Plain scan: used for segments after the first. */
+/** The match of `seg` with the smallest end among starts in [from, maxStart]; returns [start, end] or null. */
 export function findSegment(data: Uint8Array, seg: Segment, from: number, maxStart = data.length): [number, number] | null {
   const last = Math.min(maxStart, data.length - seg.minLen);
-  for (let s = from; s <= last; s++) {
+  let best: [number, number] | null = null;
+  for (let s = Math.max(0, from); s <= last; s++) {
+    if (best !== null && s + seg.minLen >= best[1]) break;
     const e = matchTokens(data, s, seg.tokens, 0);
-    if (e >= 0) return [s, e];
+    if (e >= 0 && (best === null || e < best[1])) best = [s, e];
   }
-  return null;
+  return best;
 }
 
 /** The rest of the pattern (segments 1..) after the first segment ended at `end`. */

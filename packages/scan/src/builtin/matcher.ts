@@ -8,7 +8,7 @@
  * way and counted (`slowCount`) so operators can see them.
  */
 import type { BodySignature, SigOffset } from './signatures.js';
-import { matchRest, matchTokens, type Segment } from './hex-pattern.js';
+import { findSegment, matchRest, type Segment } from './hex-pattern.js';
 
 interface Entry {
   readonly sig: BodySignature;
@@ -50,12 +50,9 @@ function verify(data: Uint8Array, sig: BodySignature, lo: number, hi: number): b
   const [oLo, oHi] = startRange(sig.offset, data.length);
   const from = Math.max(lo, oLo, 0);
   const to = Math.min(hi, oHi, data.length);
-  const seg = sig.pattern.segments[0] as Segment;
-  for (let s = from; s <= to; s++) {
-    const e = matchTokens(data, s, seg.tokens, 0);
-    if (e >= 0 && matchRest(data, sig.pattern, e)) return true;
-  }
-  return false;
+  if (from > to) return false;
+  const first = findSegment(data, sig.pattern.segments[0] as Segment, from, to);
+  return first !== null && matchRest(data, sig.pattern, first[1]);
 }
 
 export type TargetFilter = (targetType: number) => boolean;

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BuiltinEngine, ScanError, isEicar, loadSignatureFiles, parseSignatureText } from '../src/index.js';
+import { EICAR, enc } from './helpers.js';
+import { createHash } from 'node:crypto';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sigs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('EICAR, as AV engines detect it', () => {
+  it('detects the 68-byte string alone, or followed by whitespace up to 128 bytes', () => {
+    expect(isEicar(EICAR)).toBe(true);
+    expect(isEicar(Buffer.concat([EICAR, Buffer.from('\r\n   \t')]))).toBe(true);
+    expect(isEicar(Buffer.concat([EICAR, Buffer.alloc(60, 0x20)]))).toBe(true);
+  });
+
+  it('does not detect it past 128 bytes, after other bytes, or not at the start', () => {
+    expect(isEicar(Buffer.concat([EICAR, Buffer.alloc(61, 0x20)]))).toBe(false);
+    expect(isEicar(Buffer.concat([EICAR, Buffer.from('x')]))).toBe(false);
+    expect(isEicar(Buffer.concat([Buffer.from(' '), EICAR]))).toBe(false);
+    expect(isEicar(EICAR.subarray(0, 67))).toBe(false);
+  });
+
+  it('is reported by the built-in engine as Eicar-Test-Signature', () => {
+    expect(new BuiltinEngine().scanSync(EICAR)).toEqual({ kind: 'infected', name: 'Eicar-Test-Signature' });
+  });
+});
+
+describe('ClamAV signature files', () => {
+  const data = enc('the quick brown fox jumps over the lazy dog');
+  const md5 = createHash('md5').update(data).digest('hex');
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const sha1 = createHash('sha1').update(data).digest('hex');
+
+  it('matches .hdb (MD5:size:name) and .hsb (SHA256/SHA1, size or *) signatures', () => {
+    const hdb = parseSignatureText('a.hdb', `# comment\n${md5}:${data.length}:Test.Md5\n`);
+    const hsb = parseSignatureText('b.hsb', `${sha256}:*:Test.Sha256\n${sha1}:${data.length}:Test.Sha1\n`);
+    expect(hdb.problems).toEqual([]);
+    expect(hsb.problems).toEqual([]);
+    expect(new BuiltinEngine(hdb.set).scanSync(data)).toEqual({ kind: 'infected', name: 'Test.Md5' });
+    expect(new BuiltinEngine(hsb.set).scanSync(data)).toEqual({ kind: 'infected', name: 'Test.Sha256' });
+    expect(new BuiltinEngine(hdb.set).scanSync(enc('other'))).toEqual({ kind: 'clean' });
+    // a size that does not match the data never matches
+    expect(new BuiltinEngine(parseSignatureText('c.hdb', `${md5}:1:Wrong.Size`).set).scanSync(data)).toEqual({ kind: 'clean' });
+  });
+
+  it('matches .ndb hex signatures with wildcards, gaps, alternatives and offsets', () => {
+    const hex = (s: string): string => Buffer.from(s).toString('hex');
+    const cases: [string, Uint8Array, boolean][] = [
+      [`T.1:0:*:${hex('quick')}??${hex('brown')}`, data, true],
+      [`T.2:0:*:${hex('quick')}{2-8}${hex('fox')}`, data, true],
+      [`T.3:0:*:${hex('quick')}{0-3}${hex('fox')}`, data, false],
+      [`T.4:0:*:${hex('quick')}*${hex('lazy')}`, data, true],
+      [`T.5:0:*:${hex('lazy')}*${hex('quick')}`, data, false],
+      [`T.6:0:*:${hex('the ')}(${hex('quick')}|${hex('slow')})`, data, true],
+      [`T.7:0:0:${hex('the quick')}`, data, true],
+      [`T.8:0:4:${hex('the quick')}`, data, false],
+      [`T.9:0:EOF-3:${hex('dog')}`, data, true],
+      [`T.10:0:EOF-4:${hex('dog')}`, data, false],
+      [`T.11:0:*:7?68`, data, true], // nibble wildcard: 't' = 0x74, then 'h'
+      [`T.12:0:10,4:${hex('brown')}`, data, true],
+      [`T.13:1:*:${hex('quick')}`, data, false], // target 1 = PE only
+      [`T.14:0:*:${hex('jumps')}{4}${hex('the')}`, data, false],
+      [`T.15:0:*:${hex('jumps')}{6}${hex('the')}`, data, true],
+      [`T.16:0:*:${hex('jumps')}{6-}${hex('dog')}`, data, true],
+    ];
+    for (const [line, d, want] of cases) {
+      const r = parseSignatureText('x.ndb', line);
+      expect(r.problems, line).toEqual([]);
+      expect(new BuiltinEngine(r.set).scanSync(d).kind, line).toBe(want ? 'infected' : 'clean');
+    }
+  });
+
+  it('reports every malformed line with file:line instead of skipping it', async () => {
+    const f = join(tmp, 'bad.ndb');
+    writeFileSync(f, ['Good:0:*:41424344', 'NoPattern:0:*', 'BadHex:0:*:4142zz', 'BadOffset:0:EP+10:41424344', 'Gap:0:*:41{5-2}42', ''].join('\n'));
+    const r = parseSignatureText(f, (await import('node:fs')).readFileSync(f, 'utf8'));
+    expect(r.problems.map((p) => p.line)).toEqual([2, 3, 4, 5]);
+    expect(r.set.bodies.length).toBe(1);
+    await expect(loadSignatureFiles([f])).rejects.toThrow(/bad\.ndb:2: .*bad\.ndb:3: .*bad\.ndb:4: .*bad\.ndb:5: /);
+    await expect(loadSignatureFiles([f])).rejects.toBeInstanceOf(ScanError);
+  });
+
+  it('refuses unreadable files and unknown file types', async () => {
+    await expect(loadSignatureFiles([join(tmp, 'missing.ndb')])).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE_IO' });
+    const f = join(tmp, 'x.ldb');
+    writeFileSync(f, 'whatever');
+    await expect(loadSignatureFiles([f])).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE' });
+  });
+});
