@@ -13,6 +13,7 @@ export default defineConfig({
       unit('wap-mms-decoder', 'packages/wap-mms-decoder'),
       unit('scan', 'packages/scan'),
       unit('scan-clamd', 'packages/scan-clamd', { globalSetup: ['test/clamd-setup.ts'] }),
+      unit('scan-cli', 'apps/scan-cli'),
     ],
   },
 });

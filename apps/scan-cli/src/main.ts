@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * mmsguard-scan FILE...: scans files with the engines the proxy would use
+ * (same environment variables) and prints one line per file:
+ *   <verdict> <file> [details]
+ * Exit 0 all clean, 1 something found or unscannable, 2 usage/config error.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { BuiltinEngine, inspectTarget, type Finding, type ScanEngine } from '@mmsguard/scan';
+import { ClamdEngine } from '@mmsguard/scan-clamd';
+import { ConfigError, parseScanConfig, type ScanConfig } from './scan-config.js';
+
+async function buildEngines(cfg: ScanConfig): Promise<ScanEngine[]> {
+  const engines: ScanEngine[] = [];
+  for (const name of cfg.engines) {
+    if (name === 'builtin') engines.push(await BuiltinEngine.fromFiles(cfg.signatureFiles));
+    else engines.push(ClamdEngine.fromAddressList(cfg.clamdAddress ?? ''));
+  }
+  return engines;
+}
+
+function describe(f: Finding): string {
+  switch (f.kind) {
+    case 'infected':
+      return `${f.path}: ${f.name} (${f.engine})`;
+    case 'file-type':
+      return `${f.path}: blocked type ${f.type}`;
+    case 'unscannable':
+      return `${f.path}: ${f.reason}`;
+    case 'error':
+      return `${f.path}: ${f.code} (${f.engine})`;
+  }
+}
+
+async function main(files: string[]): Promise<number> {
+  if (files.length === 0 || files[0] === '--help') {
+    process.stderr.write('usage: mmsguard-scan FILE...  (engines from SCAN_ENGINES, CLAMD_ADDRESS, SIGNATURE_FILES, FILE_FILTER, SCAN_TIMEOUT)\n');
+    return 2;
+  }
+  let engines: ScanEngine[];
+  let cfg: ScanConfig;
+  try {
+    cfg = parseScanConfig(process.env);
+    engines = await buildEngines(cfg);
+  } catch (e) {
+    process.stderr.write(`mmsguard-scan: ${e instanceof ConfigError || e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  let worst = 0;
+  for (const file of files) {
+    let data: Uint8Array;
+    try {
+      data = await readFile(file);
+    } catch (e) {
+      process.stdout.write(`error ${file} cannot read: ${(e as NodeJS.ErrnoException).code ?? 'error'}\n`);
+      worst = Math.max(worst, 1);
+      continue;
+    }
+    const r = await inspectTarget({ path: basename(file), data, name: basename(file) }, { engines, timeoutMs: cfg.scanTimeoutMs, fileFilter: cfg.fileFilter });
+    const details = r.findings.map(describe).join('; ');
+    process.stdout.write(`${r.verdict} ${file}${r.fileType.type !== null ? ` type=${r.fileType.type}` : ''}${details ? ` ${details}` : ''}\n`);
+    if (r.verdict !== 'clean') worst = Math.max(worst, 1);
+  }
+  await Promise.all(engines.map((e) => e.close()));
+  return worst;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    process.stderr.write(`mmsguard-scan: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);
