@@ -35,16 +35,17 @@ function part(): Uint8Array {
 }
 
 interface Row {
+  matcher: string;
   signatures: number;
   mb_per_s: number;
   us_per_scan: number;
   iterations: number;
 }
 
-function measureBuiltin(n: number, data: Uint8Array): Row {
+function measureBuiltin(n: number, data: Uint8Array, native: boolean): Row {
   const { set, problems } = parseSignatureText('bench.ndb', signatures(n));
   if (problems.length > 0) throw new Error('bad bench signatures');
-  const engine = new BuiltinEngine(set);
+  const engine = new BuiltinEngine(set, { native });
   for (let i = 0; i < 20; i++) engine.scanSync(data);
   let iterations = 0;
   const start = performance.now();
@@ -56,7 +57,7 @@ function measureBuiltin(n: number, data: Uint8Array): Row {
     now = performance.now();
   }
   const s = (now - start) / 1000;
-  return { signatures: n, mb_per_s: Math.round((data.length * iterations) / s / 1e6), us_per_scan: Math.round((s / iterations) * 1e6), iterations };
+  return { matcher: engine.matcherKind, signatures: n, mb_per_s: Math.round((data.length * iterations) / s / 1e6), us_per_scan: Math.round((s / iterations) * 1e6), iterations };
 }
 
 async function measureClamd(): Promise<{ size: number; p50_ms: number; p99_ms: number; n: number }[] | string> {
@@ -85,13 +86,13 @@ async function measureClamd(): Promise<{ size: number; p50_ms: number; p99_ms: n
 }
 
 const data = part();
-const builtin = [1, 100, 10_000].map((n) => measureBuiltin(n, data));
+const builtin = [false, true].flatMap((native) => [1, 100, 10_000].map((n) => measureBuiltin(n, data, native)));
 const clamd = await measureClamd();
 const out = { bench: 'scan', date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', part_bytes: data.length, builtin, clamd };
 mkdirSync(join(BENCH, 'results'), { recursive: true });
 writeFileSync(join(BENCH, 'results', 'scan.json'), `${JSON.stringify(out, null, 2)}\n`);
-console.log('| signatures | MB/s | µs per 300 KB part |');
-console.log('|---:|---:|---:|');
-for (const r of builtin) console.log(`| ${r.signatures} | ${r.mb_per_s} | ${r.us_per_scan} |`);
+console.log('| matcher | signatures | MB/s | µs per 300 KB part |');
+console.log('|---|---:|---:|---:|');
+for (const r of builtin) console.log(`| ${r.matcher} | ${r.signatures} | ${r.mb_per_s} | ${r.us_per_scan} |`);
 if (typeof clamd === 'string') console.log(`clamd: ${clamd}`);
 else for (const c of clamd) console.log(`clamd INSTREAM ${c.size} B: p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms (n=${c.n})`);

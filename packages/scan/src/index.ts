@@ -1,7 +1,8 @@
 export { ScanError, ScanErrorCode } from './errors.js';
 export { CLEAN, type ScanEngine, type ScanOutcome, type ScanTarget } from './types.js';
 export { scanTargets, scanWithEngine, type EngineResult, type OrchestratorOptions, type TargetResult } from './orchestrator.js';
-export { BuiltinEngine } from './builtin/engine.js';
+export { BuiltinEngine, type BuiltinOptions } from './builtin/engine.js';
+export { NativeBodyMatcher, patternToRegex } from './builtin/native-matcher.js';
 export { EICAR_NAME, eicarBytes, isEicar } from './builtin/eicar.js';
 export { BodyMatcher } from './builtin/matcher.js';
 export { compilePattern, PatternError, type CompiledPattern } from './builtin/hex-pattern.js';

@@ -8,10 +8,17 @@ import { createHash } from 'node:crypto';
 import type { ScanEngine, ScanOutcome, ScanTarget } from '../types.js';
 import { CLEAN } from '../types.js';
 import { EICAR_NAME, isEicar } from './eicar.js';
-import { BodyMatcher } from './matcher.js';
+import { loadVectorscan } from '@mmsguard/scan-vectorscan';
+import { BodyMatcher, type TargetFilter } from './matcher.js';
+import { NativeBodyMatcher } from './native-matcher.js';
 import { loadSignatureFiles, type HashSignature, type SignatureSet } from './signatures.js';
 
 type Algo = HashSignature['algo'];
+
+export interface BuiltinOptions {
+  /** Use the Vectorscan addon when it is built (default true); false forces the JavaScript matcher. */
+  readonly native?: boolean;
+}
 
 function isPe(d: Uint8Array): boolean {
   return d.length > 2 && d[0] === 0x4d && d[1] === 0x5a;
@@ -31,9 +38,11 @@ export class BuiltinEngine implements ScanEngine {
   private readonly anySize = new Map<string, string>();
   private readonly algosBySize = new Map<number, Set<Algo>>();
   private readonly anyAlgos = new Set<Algo>();
-  private readonly matcher: BodyMatcher;
+  private readonly matcher: { readonly size: number; readonly slowCount: number; match(d: Uint8Array, a: TargetFilter): string | null };
+  /** Which body matcher runs: the Vectorscan addon when built, else JavaScript. */
+  readonly matcherKind: 'vectorscan' | 'js';
 
-  constructor(sigs: SignatureSet = { hashes: [], bodies: [] }) {
+  constructor(sigs: SignatureSet = { hashes: [], bodies: [] }, opts: BuiltinOptions = {}) {
     for (const h of sigs.hashes) {
       const key = `${h.algo}:${h.hash}`;
       if (h.size === null) {
@@ -48,17 +57,19 @@ export class BuiltinEngine implements ScanEngine {
         a.add(h.algo);
       }
     }
-    this.matcher = new BodyMatcher(sigs.bodies);
+    const native = opts.native === false || sigs.bodies.length === 0 ? null : loadVectorscan();
+    this.matcher = native !== null ? new NativeBodyMatcher(sigs.bodies, native) : new BodyMatcher(sigs.bodies);
+    this.matcherKind = native !== null ? 'vectorscan' : 'js';
   }
 
-  static async fromFiles(files: readonly string[]): Promise<BuiltinEngine> {
-    return new BuiltinEngine(await loadSignatureFiles(files));
+  static async fromFiles(files: readonly string[], opts: BuiltinOptions = {}): Promise<BuiltinEngine> {
+    return new BuiltinEngine(await loadSignatureFiles(files), opts);
   }
 
-  get stats(): { hashSignatures: number; bodySignatures: number; slowBodySignatures: number } {
+  get stats(): { hashSignatures: number; bodySignatures: number; slowBodySignatures: number; matcher: 'vectorscan' | 'js' } {
     let hashes = this.anySize.size;
     for (const m of this.bySize.values()) hashes += m.size;
-    return { hashSignatures: hashes, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount };
+    return { hashSignatures: hashes, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount, matcher: this.matcherKind };
   }
 
   ready(): Promise<void> {

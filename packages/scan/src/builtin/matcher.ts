@@ -51,7 +51,7 @@ function startRange(offset: SigOffset, len: number): [number, number] {
 }
 
 /** Full check of a signature whose first segment may start anywhere in [lo, hi]. */
-function verify(data: Uint8Array, sig: BodySignature, lo: number, hi: number): boolean {
+export function verify(data: Uint8Array, sig: BodySignature, lo: number, hi: number): boolean {
   const [oLo, oHi] = startRange(sig.offset, data.length);
   const from = Math.max(lo, oLo, 0);
   const to = Math.min(hi, oHi, data.length);

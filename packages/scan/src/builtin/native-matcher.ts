@@ -1,0 +1,82 @@
+/**
+ * Body signatures through Vectorscan (optional native addon): each pattern is
+ * translated to a Hyperscan regex, the whole set compiled into one database,
+ * and every id it reports is verified by the JavaScript matcher's exact check
+ * (offsets, target types). Patterns Vectorscan refuses stay with the
+ * JavaScript matcher, so nothing is dropped.
+ */
+import type { VectorscanBinding, VectorscanDatabase } from '@mmsguard/scan-vectorscan';
+import type { CompiledPattern, Token } from './hex-pattern.js';
+import { BodyMatcher, type TargetFilter, verify } from './matcher.js';
+import type { BodySignature } from './signatures.js';
+
+const hx = (b: number): string => `\\x${b.toString(16).padStart(2, '0')}`;
+
+function tokenRegex(t: Token): string {
+  if (t.t === 'gap') return t.min === t.max ? `.{${t.min}}` : `.{${t.min},${t.max}}`;
+  if (t.t === 'alt') return `(?:${t.options.map((o) => Array.from(o, hx).join('')).join('|')})`;
+  if (t.mask === 0xff) return hx(t.value);
+  if (t.mask === 0) return '.';
+  const bytes: string[] = [];
+  for (let b = 0; b < 256; b++) if ((b & t.mask) === t.value) bytes.push(hx(b));
+  return `[${bytes.join('')}]`;
+}
+
+/** A Hyperscan (PCRE-subset) regex for the pattern, to be compiled with HS_FLAG_DOTALL. */
+export function patternToRegex(p: CompiledPattern): string {
+  return p.segments
+    .map((seg, i) => (i === 0 ? '' : seg.minGapBefore > 0 ? `.{${seg.minGapBefore},}` : '.*') + seg.tokens.map(tokenRegex).join(''))
+    .join('');
+}
+
+export class NativeBodyMatcher {
+  private readonly db: VectorscanDatabase | null;
+  private readonly compiled: readonly BodySignature[];
+  private readonly fallback: BodyMatcher;
+  readonly size: number;
+
+  constructor(sigs: readonly BodySignature[], binding: VectorscanBinding) {
+    this.size = sigs.length;
+    let included = [...sigs];
+    const refused: BodySignature[] = [];
+    let db: VectorscanDatabase | null = null;
+    while (included.length > 0) {
+      try {
+        db = binding.compile(included.map((s) => patternToRegex(s.pattern)));
+        break;
+      } catch (e) {
+        const which = (e as { expression?: number }).expression ?? -1;
+        if (which < 0 || which >= included.length) {
+          refused.push(...included);
+          included = [];
+          break;
+        }
+        refused.push(included[which] as BodySignature);
+        included = included.filter((_, i) => i !== which);
+      }
+    }
+    this.db = db;
+    this.compiled = included;
+    this.fallback = new BodyMatcher(refused);
+  }
+
+  /** Signatures the native database refused (matched in JavaScript instead). */
+  get refusedCount(): number {
+    return this.fallback.size;
+  }
+
+  get slowCount(): number {
+    return this.fallback.slowCount;
+  }
+
+  match(data: Uint8Array, accepts: TargetFilter): string | null {
+    if (this.db !== null) {
+      const ids = this.db.scan(data).sort((a, b) => a - b);
+      for (const id of ids) {
+        const sig = this.compiled[id] as BodySignature;
+        if (accepts(sig.target) && verify(data, sig, 0, data.length)) return sig.name;
+      }
+    }
+    return this.fallback.size > 0 ? this.fallback.match(data, accepts) : null;
+  }
+}
