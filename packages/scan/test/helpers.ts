@@ -16,7 +16,7 @@ export function gzip(data: Uint8Array): Uint8Array {
 export async function tar(files: Record<string, Uint8Array>): Promise<Uint8Array> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const [name, data] of Object.entries(files)) pack.entry({ name, size: data.length }, Buffer.from(data));
   pack.finalize();

@@ -50,10 +50,10 @@ export class BuiltinEngine implements ScanEngine {
         this.anyAlgos.add(h.algo);
       } else {
         let m = this.bySize.get(h.size);
-        if (m === undefined) this.bySize.set(h.size, (m = new Map()));
+        if (m === undefined) this.bySize.set(h.size, (m = new Map<string, string>()));
         m.set(key, h.name);
         let a = this.algosBySize.get(h.size);
-        if (a === undefined) this.algosBySize.set(h.size, (a = new Set()));
+        if (a === undefined) this.algosBySize.set(h.size, (a = new Set<Algo>()));
         a.add(h.algo);
       }
     }
