@@ -1,0 +1,1 @@
+export { buildSim, type Received, type Sim, type SimOptions } from './sim.js';
