@@ -14,6 +14,7 @@ export default defineConfig({
       unit('scan', 'packages/scan'),
       unit('scan-clamd', 'packages/scan-clamd', { globalSetup: ['test/clamd-setup.ts'] }),
       unit('scan-cli', 'apps/scan-cli'),
+      unit('policy', 'packages/policy'),
     ],
   },
 });

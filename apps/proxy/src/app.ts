@@ -1,0 +1,45 @@
+/**
+ * Builds the proxy's HTTP apps from a context, without listening (tests use
+ * them on port 0). The MM1 app carries traffic; the admin app, on its own
+ * port (loopback by default), health, readiness and metrics.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ProxyContext } from './context.js';
+import { registerMm1 } from './routes/mm1.js';
+
+export function buildMm1App(ctx: ProxyContext): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    // Slow handsets: the whole request (upload + scan) must fit; fastify's default is no limit at all.
+    requestTimeout: ctx.config.requestTimeoutMs,
+    keepAliveTimeout: 72_000,
+    bodyLimit: Number.MAX_SAFE_INTEGER,
+    return503OnClosing: true,
+  });
+  registerMm1(app, ctx);
+  return app;
+}
+
+export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks = await Promise.all(
+      ctx.engines.map(async (e) => {
+        try {
+          await e.ready(AbortSignal.timeout(2000));
+          return { engine: e.name, ready: true };
+        } catch (err) {
+          return { engine: e.name, ready: false, error: (err as Error).message };
+        }
+      }),
+    );
+    const ok = checks.every((c) => c.ready);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', engines: checks });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    ctx.metrics.inflight.set(ctx.budget.inUse);
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  return app;
+}

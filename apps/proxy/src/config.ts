@@ -1,0 +1,230 @@
+/**
+ * The proxy's configuration: every variable of CONTRACT §2 plus ours,
+ * validated once at start, frozen, passed in. Nothing else reads
+ * process.env. docs/config.md lists every variable (kept true by a test).
+ */
+import { z } from 'zod';
+import { parseClamdAddresses } from '@mmsguard/scan-clamd';
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i;
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** "10MiB", "300KB", "1048576" -> bytes. KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024. */
+export function parseSize(s: string): number | null {
+  const m = SIZE.exec(s.trim());
+  if (m === null) return null;
+  const n = Math.round(Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1));
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const size = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      const n = parseSize(s);
+      if (n === null || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `'${s}' is not a size (bytes, or KB/MB/KiB/MiB)` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const seconds = (def: string, max = 86_400) =>
+  z
+    .string()
+    .default(def)
+    .transform((s, ctx) => {
+      const n = Number(s);
+      if (s.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+        ctx.addIssue({ code: 'custom', message: `'${s}' is not a number of seconds in (0, ${max}]` });
+        return z.NEVER;
+      }
+      return Math.round(n * 1000);
+    });
+
+const port = (def: string) => z.string().default(def).transform(Number).pipe(z.number().int().min(0).max(65535));
+const onOff = (def: 'on' | 'off') => z.enum(['on', 'off']).default(def).transform((v) => v === 'on');
+const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+const url = z
+  .string()
+  .optional()
+  .refine((s) => s === undefined || s === '' || /^https?:\/\/[^/\s]+/i.test(s), 'must be an http:// or https:// URL')
+  .transform((s) => (s === undefined || s === '' ? null : s.replace(/\/+$/, '')));
+
+const scanSchema = {
+  SCAN_ENGINES: z.string().default('builtin').transform(list).pipe(z.array(z.enum(['builtin', 'clamd'])).min(1, 'at least one engine')),
+  CLAMD_ADDRESS: z.string().optional(),
+  SCAN_TIMEOUT: seconds('30', 3600),
+  SCAN_ERROR_ACTION: z.enum(['block', 'pass']).default('block'),
+  SIGNATURE_FILES: z.string().optional().transform(list),
+  FILE_FILTER: z.string().optional().transform((s) => list(s).map((x) => x.toLowerCase())),
+};
+
+function checkClamd(v: { SCAN_ENGINES: string[]; CLAMD_ADDRESS?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (!v.SCAN_ENGINES.includes('clamd')) return;
+  if (v.CLAMD_ADDRESS === undefined || v.CLAMD_ADDRESS.trim() === '') {
+    ctx.addIssue({ code: 'custom', path: ['CLAMD_ADDRESS'], message: 'required when SCAN_ENGINES lists clamd' });
+    return;
+  }
+  try {
+    parseClamdAddresses(v.CLAMD_ADDRESS);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['CLAMD_ADDRESS'], message: (e as Error).message });
+  }
+}
+
+const objectSchema = z.object({
+    HOST: z.string().default('0.0.0.0'),
+    MM1_PORT: port('8080'),
+    MM1_UPSTREAM_URL: url,
+    MM7_PORT: port('8081'),
+    MM7_UPSTREAM_URL: url,
+    ADMIN_PORT: port('9090'),
+    ADMIN_HOST: z.string().default('127.0.0.1'),
+    MM1_OVERSIZE_LIMIT: size('10MiB'),
+    MM7_OVERSIZE_LIMIT: size('10MiB'),
+    MM1_OVERSIZE_ACTION: z.enum(['block', 'pass']).default('block'),
+    MM7_OVERSIZE_ACTION: z.enum(['block', 'pass']).default('block'),
+    MM1_CLIENT_COMFORT: onOff('off'),
+    MM7_CLIENT_COMFORT: onOff('off'),
+    MM1_SERVER_COMFORT: onOff('off'),
+    MM7_SERVER_COMFORT: onOff('off'),
+    MM1_COMFORT_INTERVAL: seconds('10', 3600),
+    MM7_COMFORT_INTERVAL: seconds('10', 3600),
+    MM1_COMFORT_AMOUNT: size('1'),
+    MM7_COMFORT_AMOUNT: size('1'),
+    ...scanSchema,
+    UNSCANNABLE_ACTION: z.enum(['block', 'pass']).default('block'),
+    REMOVE_BLOCKED: onOff('off'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'kv']).default('json'),
+    MSISDN_HASH_KEY: z.string().optional().transform((s) => (s === undefined || s === '' ? null : s)),
+    INFLIGHT_LIMIT: size('256MiB'),
+    UPSTREAM_TIMEOUT: seconds('60', 3600),
+    REQUEST_TIMEOUT: seconds('300', 86_400),
+    SHUTDOWN_TIMEOUT: seconds('10', 600),
+    SIM_PORT: port('8090'),
+});
+
+const schema = objectSchema
+  .superRefine(checkClamd)
+  .superRefine((v, ctx) => {
+    if (v.MM1_PORT !== 0 && (v.MM1_PORT === v.ADMIN_PORT || v.MM1_PORT === v.MM7_PORT)) {
+      ctx.addIssue({ code: 'custom', path: ['MM1_PORT'], message: 'MM1_PORT, MM7_PORT and ADMIN_PORT must differ' });
+    }
+    if (v.MM1_COMFORT_INTERVAL >= v.REQUEST_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['MM1_COMFORT_INTERVAL'], message: 'must be shorter than REQUEST_TIMEOUT' });
+    }
+  });
+
+export type Action = 'block' | 'pass';
+
+export interface ProtocolConfig {
+  readonly port: number;
+  readonly upstreamUrl: string | null;
+  readonly oversizeLimit: number;
+  readonly oversizeAction: Action;
+  readonly clientComfort: boolean;
+  readonly serverComfort: boolean;
+  readonly comfortIntervalMs: number;
+  readonly comfortAmount: number;
+}
+
+export interface ScanConfig {
+  readonly engines: readonly ('builtin' | 'clamd')[];
+  readonly clamdAddress: string | null;
+  readonly scanTimeoutMs: number;
+  readonly scanErrorAction: Action;
+  readonly signatureFiles: readonly string[];
+  readonly fileFilter: ReadonlySet<string>;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly adminHost: string;
+  readonly adminPort: number;
+  readonly mm1: ProtocolConfig;
+  readonly mm7: ProtocolConfig;
+  readonly scan: ScanConfig;
+  readonly unscannableAction: Action;
+  readonly removeBlocked: boolean;
+  readonly logLevel: string;
+  readonly logFormat: 'json' | 'kv';
+  readonly msisdnHashKey: string | null;
+  readonly inflightLimit: number;
+  readonly upstreamTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly simPort: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function firstIssue(e: z.ZodError): string {
+  const i = e.issues[0];
+  const name = String(i?.path[0] ?? '');
+  return `invalid configuration: ${name}: ${i?.message ?? 'invalid'}`;
+}
+
+/** The whole configuration; throws ConfigError with one line naming the variable. */
+export function parseConfig(env: Env): Config {
+  const r = schema.safeParse(env);
+  if (!r.success) throw new ConfigError(firstIssue(r.error));
+  const v = r.data;
+  const proto = (p: 'MM1' | 'MM7'): ProtocolConfig => ({
+    port: v[`${p}_PORT`],
+    upstreamUrl: v[`${p}_UPSTREAM_URL`],
+    oversizeLimit: v[`${p}_OVERSIZE_LIMIT`],
+    oversizeAction: v[`${p}_OVERSIZE_ACTION`],
+    clientComfort: v[`${p}_CLIENT_COMFORT`],
+    serverComfort: v[`${p}_SERVER_COMFORT`],
+    comfortIntervalMs: v[`${p}_COMFORT_INTERVAL`],
+    comfortAmount: v[`${p}_COMFORT_AMOUNT`],
+  });
+  return Object.freeze({
+    host: v.HOST,
+    adminHost: v.ADMIN_HOST,
+    adminPort: v.ADMIN_PORT,
+    mm1: Object.freeze(proto('MM1')),
+    mm7: Object.freeze(proto('MM7')),
+    scan: Object.freeze({
+      engines: v.SCAN_ENGINES,
+      clamdAddress: v.CLAMD_ADDRESS?.trim() ?? null,
+      scanTimeoutMs: v.SCAN_TIMEOUT,
+      scanErrorAction: v.SCAN_ERROR_ACTION,
+      signatureFiles: v.SIGNATURE_FILES,
+      fileFilter: new Set(v.FILE_FILTER),
+    }),
+    unscannableAction: v.UNSCANNABLE_ACTION,
+    removeBlocked: v.REMOVE_BLOCKED,
+    logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
+    msisdnHashKey: v.MSISDN_HASH_KEY,
+    inflightLimit: v.INFLIGHT_LIMIT,
+    upstreamTimeoutMs: v.UPSTREAM_TIMEOUT,
+    requestTimeoutMs: v.REQUEST_TIMEOUT,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+    simPort: v.SIM_PORT,
+  });
+}
+
+/** Only the scan variables (the operators' scan CLI). */
+export function parseScanConfig(env: Env): ScanConfig {
+  const r = z.object(scanSchema).superRefine(checkClamd).safeParse(env);
+  if (!r.success) throw new ConfigError(firstIssue(r.error));
+  const v = r.data;
+  return Object.freeze({
+    engines: v.SCAN_ENGINES,
+    clamdAddress: v.CLAMD_ADDRESS?.trim() ?? null,
+    scanTimeoutMs: v.SCAN_TIMEOUT,
+    scanErrorAction: v.SCAN_ERROR_ACTION,
+    signatureFiles: v.SIGNATURE_FILES,
+    fileFilter: new Set(v.FILE_FILTER),
+  });
+}
+
+/** Every variable name the proxy reads (for docs/config.md's test). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(objectSchema.shape);

@@ -1,0 +1,107 @@
+/**
+ * Codec output -> scan targets -> findings per part. Every leaf part is a
+ * target (nested multiparts are walked); a part with a Content-Transfer-
+ * Encoding is scanned both as carried and decoded; octets no part owns are
+ * scanned as a pseudo-part; a non-multipart body is one part.
+ */
+import { createHash } from 'node:crypto';
+import { inspectTarget, type Finding, type ScanEngine, type InspectReport } from '@mmsguard/scan';
+import { partInfo, type MmsPart, type MmsPdu } from 'wap-mms-decoder';
+
+export interface ScannedPart {
+  /** Position path, "2" or "2.1" for a part inside part 2. */
+  readonly id: string;
+  /** Path of indices for reencodeWithParts; null for pseudo-parts (unparsed octets, single body). */
+  readonly path: readonly number[] | null;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly fileType: string | null;
+  readonly findings: readonly Finding[];
+  readonly engineMs: Readonly<Record<string, number>>;
+}
+
+export interface ScanSettings {
+  readonly engines: readonly ScanEngine[];
+  readonly timeoutMs: number;
+  readonly fileFilter: ReadonlySet<string>;
+  readonly signal?: AbortSignal;
+}
+
+function decodeQuotedPrintable(b: Uint8Array): Uint8Array {
+  const s = Buffer.from(b).toString('latin1').replace(/=\r?\n/g, '');
+  const out = Buffer.alloc(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3d && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
+      out[n++] = parseInt(s.slice(i + 1, i + 3), 16);
+      i += 2;
+    } else out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
+export function transferDecoded(data: Uint8Array, encoding: string | null): Uint8Array | null {
+  if (encoding === 'base64') return Buffer.from(Buffer.from(data).toString('latin1'), 'base64');
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(data);
+  return null;
+}
+
+interface Leaf {
+  readonly id: string;
+  readonly path: readonly number[] | null;
+  readonly part: MmsPart | null;
+  readonly data: Uint8Array;
+  readonly name: string | null;
+  readonly contentType: string;
+  readonly encoding: string | null;
+}
+
+function leaves(parts: readonly MmsPart[], prefix: number[], out: Leaf[]): void {
+  parts.forEach((p, i) => {
+    const path = [...prefix, i];
+    if (p.children !== null) {
+      leaves(p.children, path, out);
+      return;
+    }
+    const info = partInfo(p);
+    out.push({
+      id: path.map((x) => x + 1).join('.'), path, part: p, data: p.data,
+      name: info.name ?? info.filename ?? info.contentLocation, contentType: p.contentType.mediaType, encoding: info.transferEncoding,
+    });
+  });
+}
+
+function mergeFindings(a: InspectReport, b: InspectReport | null): Finding[] {
+  if (b === null) return [...a.findings];
+  const seen = new Set(a.findings.map((f) => JSON.stringify(f)));
+  return [...a.findings, ...b.findings.filter((f) => !seen.has(JSON.stringify(f)))];
+}
+
+export async function scanPdu(pdu: MmsPdu, s: ScanSettings): Promise<ScannedPart[]> {
+  const list: Leaf[] = [];
+  if (pdu.parts !== null) leaves(pdu.parts, [], list);
+  else if (pdu.body !== null && pdu.body.length > 0) {
+    list.push({ id: '1', path: null, part: null, data: pdu.body, name: null, contentType: pdu.contentType?.mediaType ?? '', encoding: null });
+  }
+  for (const u of pdu.unparsed) {
+    if (pdu.body === null && u.offset < pdu.bodyOffset) continue;
+    list.push({ id: `unparsed@${u.offset}`, path: null, part: null, data: (pdu.body ?? new Uint8Array(0)).subarray(u.offset - pdu.bodyOffset, u.offset - pdu.bodyOffset + u.length), name: null, contentType: 'application/octet-stream', encoding: null });
+  }
+  const out: ScannedPart[] = [];
+  for (const leaf of list) {
+    const filename = leaf.name ?? `part-${leaf.id}`;
+    const opts = { engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter, ...(s.signal ? { signal: s.signal } : {}) };
+    const report = await inspectTarget({ path: filename, data: leaf.data, name: leaf.name, declaredType: leaf.contentType }, opts);
+    const decoded = transferDecoded(leaf.data, leaf.encoding);
+    const second = decoded === null ? null : await inspectTarget({ path: `${filename} (${leaf.encoding ?? ''}-decoded)`, data: decoded, name: leaf.name, declaredType: leaf.contentType }, opts);
+    out.push({
+      id: leaf.id, path: leaf.path, filename, contentType: leaf.contentType, size: leaf.data.length,
+      sha256: createHash('sha256').update(leaf.data).digest('hex'),
+      fileType: second?.fileType.type ?? report.fileType.type, findings: mergeFindings(report, second), engineMs: report.engineMs,
+    });
+  }
+  return out;
+}

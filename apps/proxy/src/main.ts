@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * `node apps/proxy/dist/main.js`: configured only by environment (CONTRACT
+ * §2). Invalid configuration: one line on stderr, exit 2, nothing listens.
+ * Without MM1_UPSTREAM_URL the bundled MMSC simulator is started on loopback
+ * and used as the upstream. SIGTERM/SIGINT: stop accepting, finish in-flight
+ * messages within SHUTDOWN_TIMEOUT, exit 0.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildSim } from '@mmsguard/mmsc-sim';
+import { buildAdminApp, buildMm1App } from './app.js';
+import { ByteBudget } from './budget.js';
+import { ConfigError, parseConfig, type Config } from './config.js';
+import { buildEngines } from './engines.js';
+import { addressRedactor, createLogger } from './log.js';
+import { Metrics } from './metrics.js';
+import { Upstream } from './upstream.js';
+
+function fail(message: string): never {
+  process.stderr.write(`mmsguard: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (e) {
+    fail(e instanceof ConfigError ? e.message : String(e));
+  }
+  let engines;
+  try {
+    engines = await buildEngines(config.scan);
+  } catch (e) {
+    fail(`invalid configuration: ${(e as Error).message}`);
+  }
+  const log = createLogger(config.logLevel, config.logFormat);
+  const closers: (() => Promise<unknown>)[] = [];
+  let upstreamUrl = config.mm1.upstreamUrl;
+  if (upstreamUrl === null) {
+    const sim = buildSim({ baseUrl: `http://127.0.0.1:${config.simPort}` });
+    await sim.app.listen({ host: '127.0.0.1', port: config.simPort });
+    const addr = sim.app.server.address();
+    upstreamUrl = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : config.simPort}`;
+    closers.push(() => sim.app.close());
+    process.stdout.write(`mmsguard: MM1_UPSTREAM_URL not set, using the bundled MMSC simulator at ${upstreamUrl}\n`);
+  }
+  const upstream = new Upstream(upstreamUrl, config.upstreamTimeoutMs);
+  const ctx = {
+    config, engines, log, metrics: new Metrics(), budget: new ByteBudget(config.inflightLimit), mm1Upstream: upstream,
+    redact: addressRedactor(config.msisdnHashKey),
+  };
+  const mm1: FastifyInstance = buildMm1App(ctx);
+  const admin: FastifyInstance = buildAdminApp(ctx);
+  await mm1.listen({ host: config.host, port: config.mm1.port });
+  await admin.listen({ host: config.adminHost, port: config.adminPort });
+  const port = (app: FastifyInstance): number => {
+    const a = app.server.address();
+    return typeof a === 'object' && a !== null ? a.port : 0;
+  };
+  const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  process.stdout.write(
+    `mmsguard: MM1 proxy listening on http://${shown}:${port(mm1)} -> ${upstreamUrl}\n` +
+      `mmsguard: send MMS PDUs: curl --data-binary @msg.mms -H 'Content-Type: application/vnd.wap.mms-message' http://${shown}:${port(mm1)}/mms\n` +
+      `mmsguard: admin on http://${config.adminHost}:${port(admin)} (/healthz /readyz /metrics); engines: ${engines.map((e) => e.name).join(', ')}\n`,
+  );
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`mmsguard: ${sig}: draining\n`);
+    const force = setTimeout(() => {
+      process.stderr.write('mmsguard: shutdown timeout, closing remaining connections\n');
+      mm1.server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    void (async () => {
+      await mm1.close();
+      await admin.close();
+      await upstream.close();
+      for (const c of closers) await c();
+      await Promise.all(engines.map((e) => e.close()));
+      clearTimeout(force);
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+void main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));

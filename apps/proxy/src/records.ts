@@ -1,0 +1,72 @@
+/**
+ * The log records of CONTRACT §5: one `event=verdict` per message and one
+ * `type=utm` per blocked or monitored part, in FortiOS UTM vocabulary.
+ */
+import type { LogAction, Subtype } from '@mmsguard/policy';
+import type { Finding } from '@mmsguard/scan';
+
+/** logid, eventtype, level and msg per subtype (FortiOS ids where FortiOS has one: virus, file-filter). */
+const UTM: Record<Subtype, { logid: string; eventtype: string; level: string; msg: string }> = {
+  virus: { logid: '0211008194', eventtype: 'infected', level: 'warning', msg: 'MMS attachment is infected.' },
+  'file-filter': { logid: '1900064000', eventtype: 'file-filter', level: 'warning', msg: 'File was blocked by file filter.' },
+  oversize: { logid: '0211008195', eventtype: 'oversize', level: 'warning', msg: 'MMS message exceeds the oversize limit.' },
+  malformed: { logid: '0211008196', eventtype: 'malformed', level: 'warning', msg: 'MMS message could not be decoded.' },
+  'scan-error': { logid: '0211008197', eventtype: 'scan-error', level: 'error', msg: 'Scan engine failed.' },
+  unscannable: { logid: '0211008198', eventtype: 'unscannable', level: 'warning', msg: 'Content could not be scanned (archive limit).' },
+};
+
+export interface Session {
+  readonly service: 'MM1' | 'MM7';
+  readonly direction: 'outgoing' | 'incoming';
+  readonly sessionid: number;
+  readonly srcip: string;
+  readonly srcport: number;
+  readonly dstip: string;
+  readonly dstport: number;
+  msgtype: string | null;
+  transactionid: string | null;
+  from: string | null;
+  to: string | null;
+}
+
+export interface UtmPart {
+  readonly filename: string | null;
+  readonly filetype: string | null;
+  readonly filesize: number | null;
+  readonly sha256: string | null;
+}
+
+function detail(f: Finding | null): { virus: string | null; dtype: string | null; extra: string | null } {
+  if (f === null) return { virus: null, dtype: null, extra: null };
+  switch (f.kind) {
+    case 'infected':
+      return { virus: f.name, dtype: f.engine === 'clamd' ? 'av-engine-clamd' : 'av-engine', extra: f.path };
+    case 'file-type':
+      return { virus: null, dtype: 'file-type', extra: `${f.path}: ${f.type}` };
+    case 'unscannable':
+      return { virus: null, dtype: 'archive', extra: `${f.path}: ${f.reason}` };
+    case 'error':
+      return { virus: null, dtype: f.engine, extra: `${f.path}: ${f.code}` };
+  }
+}
+
+export function utmRecord(s: Session, subtype: Subtype, action: LogAction, part: UtmPart, finding: Finding | null, note?: string): Record<string, unknown> {
+  const u = UTM[subtype];
+  const d = detail(finding);
+  return {
+    logid: u.logid, type: 'utm', subtype, eventtype: u.eventtype, level: u.level, action,
+    service: s.service, direction: s.direction, srcip: s.srcip, srcport: s.srcport, dstip: s.dstip, dstport: s.dstport,
+    sessionid: s.sessionid, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from, to: s.to,
+    filename: part.filename, filetype: part.filetype, filesize: part.filesize, virus: d.virus, dtype: d.dtype,
+    analyticscksum: part.sha256, msg: note !== undefined ? `${u.msg} ${note}` : d.extra !== null ? `${u.msg} ${d.extra}` : u.msg,
+  };
+}
+
+export function verdictRecord(s: Session, fields: { action: string; subtype?: string | null; reason?: string; parts?: number; bytes?: number; ms: number; status?: number }): Record<string, unknown> {
+  return {
+    event: 'verdict', service: s.service, direction: s.direction, sessionid: s.sessionid, srcip: s.srcip, srcport: s.srcport,
+    dstip: s.dstip, dstport: s.dstport, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from, to: s.to,
+    action: fields.action, subtype: fields.subtype ?? null, reason: fields.reason ?? null, parts: fields.parts ?? 0,
+    bytes: fields.bytes ?? 0, duration_ms: Math.round(fields.ms * 10) / 10, status: fields.status ?? null,
+  };
+}

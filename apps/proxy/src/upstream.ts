@@ -1,0 +1,86 @@
+/**
+ * The upstream MMSC: one undici keep-alive Pool per origin. Requests keep the
+ * original Content-Length (undici then checks the bytes sent against it) and
+ * lose hop-by-hop headers; a POST is never retried.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Pool, errors, type Dispatcher } from 'undici';
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+]);
+
+export function forwardHeaders(h: IncomingHttpHeaders, clientIp: string | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = new Set(String(h['connection'] ?? '').toLowerCase().split(',').map((x) => x.trim()));
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    out[k] = v;
+  }
+  if (clientIp !== undefined) {
+    const prior = h['x-forwarded-for'];
+    out['x-forwarded-for'] = prior !== undefined ? `${String(prior)}, ${clientIp}` : clientIp;
+  }
+  return out;
+}
+
+export function responseHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+export type UpstreamFailure = 'connect' | 'reset' | 'timeout' | 'other';
+
+export function classify(e: unknown): UpstreamFailure {
+  if (e instanceof errors.ConnectTimeoutError || e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) return 'timeout';
+  const code = (e as { code?: string }).code ?? '';
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return 'connect';
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || e instanceof errors.SocketError) return 'reset';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  return 'other';
+}
+
+export interface UpstreamRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly body?: Uint8Array | Readable | null;
+  readonly contentLength?: number | null;
+  readonly signal?: AbortSignal;
+}
+
+export class Upstream {
+  private readonly pool: Pool;
+  readonly host: string;
+  readonly port: number;
+  private readonly basePath: string;
+
+  constructor(baseUrl: string, private readonly timeoutMs: number) {
+    const u = new URL(baseUrl);
+    this.host = u.hostname;
+    this.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+    this.basePath = u.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(u.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(timeoutMs, 10_000) });
+  }
+
+  request(r: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+    const headers = { ...r.headers };
+    if (r.contentLength !== undefined && r.contentLength !== null) headers['content-length'] = String(r.contentLength);
+    return this.pool.request({
+      method: r.method,
+      path: `${this.basePath}${r.path}`,
+      headers,
+      body: r.body ?? null,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      signal: r.signal ?? null,
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

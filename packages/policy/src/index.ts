@@ -1,0 +1,1 @@
+export { decideMessage, type LogAction, type MessageAction, type MessageDecision, type PartEvent, type PolicySettings, type Subtype } from './decide.js';
