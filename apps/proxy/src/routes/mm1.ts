@@ -24,6 +24,12 @@ const CONTENT_PDUS = new Set<number>([MessageType.SEND_REQ, MessageType.FORWARD_
 
 let sessions = 0;
 
+/** Drops a response body we will not relay; undici reports the abort as an 'error' we expect. */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.destroy();
+}
+
 function newSession(ctx: ProxyContext, req: FastifyRequest, direction: Session['direction']): Session {
   return {
     service: 'MM1', direction, sessionid: ++sessions,
@@ -280,7 +286,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   try {
     const failed = handleBodyFailure(ctx, s, t0, r, reply, 'retrieve');
     if (failed !== null) {
-      if (r.kind === 'budget') res.body.destroy();
+      if (r.kind === 'budget') discard(res.body);
       return failed;
     }
     if (r.kind === 'oversize') {
@@ -288,7 +294,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
       if (head !== null) describePdu(ctx, s, head, req);
       const note = `(limit ${mm1.oversizeLimit} bytes)`;
       if (mm1.oversizeAction === 'block') {
-        r.rest.destroy();
+        discard(r.rest);
         ctx.log.warn(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: Number.isFinite(cl) ? cl : null, sha256: null }, null, note));
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm1.oversizeLimit} bytes`, status: 200 });
         return sendPdu(reply, buildRetrieveConfError({

@@ -1,0 +1,86 @@
+/** MM1 retrieve (GET m-retrieve-conf) through the proxy. */
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIELD, decode, encodedStrings, octetHeader, partInfo, textHeader } from 'wap-mms-decoder';
+import { get, post, startStack, verdicts, type Stack } from './harness.js';
+import { eicar, eicarZip, part, retrieveConfOf, sendReq, text } from './pdus.js';
+
+let stack: Stack | null = null;
+afterEach(async () => {
+  await stack?.close();
+  stack = null;
+});
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+async function preload(s: Stack, id: string, pdu: Uint8Array): Promise<void> {
+  const res = await fetch(`${s.simUrl}/_sim/messages/${id}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: pdu });
+  expect(res.status).toBe(200);
+}
+
+describe('MM1 retrieve', () => {
+  it('relays a clean m-retrieve-conf byte-identical', async () => {
+    stack = await startStack();
+    const pdu = retrieveConfOf(sendReq([text('hello'), part('a.jpg', new Uint8Array(2000).fill(1), 'image/jpeg')], 'R-1'));
+    await preload(stack, 'clean', pdu);
+    const r = await get(stack.proxy, '/mms/clean');
+    expect(r.status).toBe(200);
+    expect(sha(r.body)).toBe(sha(pdu));
+    const [v] = await verdicts(stack, 1);
+    expect(v).toMatchObject({ direction: 'incoming', action: 'forwarded', msgtype: 'm-retrieve-conf', parts: 2 });
+  });
+
+  it('delivers a message sent through the simulator (send, then fetch its URL)', async () => {
+    stack = await startStack();
+    const sent = await post(stack.proxy, sendReq([text('round trip')]));
+    const id = textHeader(decode(sent.body), FIELD.MESSAGE_ID);
+    const r = await get(stack.proxy, `/mms/${id ?? ''}`);
+    const pdu = decode(r.body);
+    expect(pdu.messageType).toBe(0x84);
+    expect(Buffer.from(pdu.parts![0]!.data).toString()).toBe('round trip');
+  });
+
+  it('replaces an infected message with an m-retrieve-conf 0xE3 and a Retrieve-Text', async () => {
+    stack = await startStack();
+    await preload(stack, 'bad', retrieveConfOf(sendReq([text('hi'), eicarZip()], 'R-bad')));
+    const r = await get(stack.proxy, '/mms/bad');
+    expect(r.status).toBe(200);
+    const pdu = decode(r.body);
+    expect(pdu.messageType).toBe(0x84);
+    expect(textHeader(pdu, FIELD.TRANSACTION_ID)).toBe('R-bad');
+    expect(octetHeader(pdu, FIELD.RETRIEVE_STATUS)).toBe(0xe3);
+    expect(encodedStrings(pdu, FIELD.RETRIEVE_TEXT)[0]?.text).toMatch(/Eicar-Test-Signature/);
+    expect(stack.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'virus', direction: 'incoming', action: 'blocked' });
+  });
+
+  it('with REMOVE_BLOCKED=on delivers the message minus the infected part, plus a replacement part', async () => {
+    stack = await startStack({ REMOVE_BLOCKED: 'on' });
+    await preload(stack, 'mixed', retrieveConfOf(sendReq([text('keep'), eicar()], 'R-mixed')));
+    const pdu = decode((await get(stack.proxy, '/mms/mixed')).body);
+    expect(octetHeader(pdu, FIELD.RETRIEVE_STATUS)).toBeNull();
+    expect(pdu.parts?.map((p) => partInfo(p).name)).toEqual(['hello.txt', 'eicar.com.removed.txt']);
+    expect(Buffer.from(pdu.parts![1]!.data).toString()).toMatch(/removed/);
+  });
+
+  it('blocks an oversized download with 0xE3, or relays it unscanned with pass', async () => {
+    const big = retrieveConfOf(sendReq([part('big.bin', new Uint8Array(40_000).fill(3))], 'R-big'));
+    stack = await startStack({ MM1_OVERSIZE_LIMIT: '10KB' });
+    await preload(stack, 'big', big);
+    expect(octetHeader(decode((await get(stack.proxy, '/mms/big')).body), FIELD.RETRIEVE_STATUS)).toBe(0xe3);
+    await stack.close();
+    stack = await startStack({ MM1_OVERSIZE_LIMIT: '10KB', MM1_OVERSIZE_ACTION: 'pass' });
+    await preload(stack, 'big', big);
+    expect(sha((await get(stack.proxy, '/mms/big')).body)).toBe(sha(big));
+  });
+
+  it('relays upstream errors (404) and answers 502 when the MMSC resets, 504 when it is too slow', async () => {
+    stack = await startStack({ UPSTREAM_TIMEOUT: '0.3' });
+    expect((await get(stack.proxy, '/mms/none')).status).toBe(404);
+    await preload(stack, 'x', retrieveConfOf(sendReq([text('x')])));
+    expect((await get(stack.proxy, '/mms/x', { 'x-sim-mode': 'reset' })).status).toBe(502);
+    expect((await get(stack.proxy, '/mms/x', { 'x-sim-delay-ms': '1500' })).status).toBe(504);
+    expect((await get(stack.proxy, '/mms/x', { 'x-sim-mode': 'reset-mid-body' })).status).toBe(502);
+    const vs = await verdicts(stack, 4);
+    expect(vs.map((v) => v['action'])).toEqual(['forwarded', 'error', 'error', 'aborted']);
+  });
+});
