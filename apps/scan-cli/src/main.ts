@@ -7,18 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { BuiltinEngine, inspectTarget, type Finding, type ScanEngine } from '@mmsguard/scan';
-import { ClamdEngine } from '@mmsguard/scan-clamd';
-import { ConfigError, parseScanConfig, type ScanConfig } from './scan-config.js';
-
-async function buildEngines(cfg: ScanConfig): Promise<ScanEngine[]> {
-  const engines: ScanEngine[] = [];
-  for (const name of cfg.engines) {
-    if (name === 'builtin') engines.push(await BuiltinEngine.fromFiles(cfg.signatureFiles));
-    else engines.push(ClamdEngine.fromAddressList(cfg.clamdAddress ?? ''));
-  }
-  return engines;
-}
+import { inspectTarget, type Finding, type ScanEngine } from '@mmsguard/scan';
+import { ConfigError, parseScanConfig, type ScanConfig } from '@mmsguard/proxy/config';
+import { buildEngines } from '@mmsguard/proxy/engines';
 
 function describe(f: Finding): string {
   switch (f.kind) {

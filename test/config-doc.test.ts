@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES } from '../apps/proxy/src/config.js';
+
+describe('docs/config.md', () => {
+  it('lists exactly the variables the proxy reads', () => {
+    const doc = readFileSync(resolve(fileURLToPath(import.meta.url), '../../docs/config.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)`(?:, `([A-Z0-9_]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]]).filter((x): x is string => x !== undefined));
+    expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
