@@ -63,8 +63,8 @@ export function reasonText(parts: readonly ScannedPart[], d: MessageDecision): s
     const p = parts[e.part];
     const f = e.finding;
     if (e.action === 'monitored' || p === undefined) continue;
-    if (f.kind === 'infected') out.push(`virus ${f.name} in ${p.filename}`);
-    else if (f.kind === 'file-type') out.push(`file type ${f.type} not allowed (${p.filename})`);
+    if (f.kind === 'infected') out.push(`virus ${f.name} in ${f.path}`);
+    else if (f.kind === 'file-type') out.push(`file type ${f.type} not allowed (${f.path})`);
     else if (f.kind === 'unscannable') out.push(`${p.filename} could not be scanned`);
     else out.push('content could not be scanned');
   }
@@ -180,10 +180,14 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
       if (mm1.oversizeAction === 'block') {
         ctx.log.warn(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm1.oversizeLimit} bytes`, status: 200 });
+        // Nothing more is buffered, but the rest of the upload is read and dropped: a client still
+        // sending when the connection closes gets a reset instead of our answer.
+        r.rest.on('error', () => undefined);
+        r.rest.resume();
         return sendPdu(reply, buildSendConf({
           transactionId: head !== null ? transactionId(head) : null, version: head !== null ? mmsVersion(head) : null,
           status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: `Message too large: the limit is ${mm1.oversizeLimit} bytes`,
-        }), true);
+        }));
       }
       ctx.log.warn(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
       const rest = r.rest;
