@@ -1,5 +1,6 @@
 /** The proxy with a real clamd: a signature only clamd knows, scanner down fail-closed and fail-open. */
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import '../packages/scan-clamd/test/clamd-setup.js';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { post, startStack, verdicts, type Stack } from './harness.js';
 import { part, sendReq, text } from './pdus.js';
@@ -15,7 +16,7 @@ const marker = () => part('notes.txt', new TextEncoder().encode('x MMSGUARD-CLAM
 
 describe.skipIf(socket === null)('MM1 with clamd', () => {
   it('blocks what only clamd knows when SCAN_ENGINES=builtin,clamd', async () => {
-    stack = await startStack({ SCAN_ENGINES: 'builtin,clamd', CLAMD_ADDRESS: `unix:${socket}` });
+    stack = await startStack({ SCAN_ENGINES: 'builtin,clamd', CLAMD_ADDRESS: `unix:${socket ?? ''}` });
     const r = await post(stack.proxy, sendReq([marker()]));
     expect(octetHeader(decode(r.body), FIELD.RESPONSE_STATUS)).toBe(0xe5);
     expect(stack.logs.find((l) => l['type'] === 'utm')).toMatchObject({ virus: expect.stringMatching(/^Mmsguard\.Test\.ClamdOnly/) as string, dtype: 'av-engine-clamd' });

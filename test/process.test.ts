@@ -22,7 +22,7 @@ function freePort(): Promise<number> {
 
 describe('node apps/proxy/dist/main.js', () => {
   for (const [env, variable] of [
-    [{ MM1_PORT: 'eighty' }, 'MM1_PORT'],
+    [{ MM1_PORT: 'eighty', ADMIN_PORT: '0' }, 'MM1_PORT'],
     [{ MM1_OVERSIZE_LIMIT: '10 parsecs' }, 'MM1_OVERSIZE_LIMIT'],
     [{ SCAN_ENGINES: 'builtin,mcafee' }, 'SCAN_ENGINES'],
     [{ SCAN_ENGINES: 'clamd' }, 'CLAMD_ADDRESS'],
@@ -32,7 +32,7 @@ describe('node apps/proxy/dist/main.js', () => {
     [{ SIGNATURE_FILES: '/nonexistent.ndb' }, 'signature'],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}: one stderr line naming ${variable}, exit 2, nothing listens`, () => {
-      const r = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', MM1_PORT: '0', ADMIN_PORT: '0', SIM_PORT: '0', ...env }, encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', SIM_PORT: '0', ...{ MM1_PORT: '0', ADMIN_PORT: '0' }, ...env }, encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.trim().split('\n');

@@ -113,11 +113,11 @@ export function buildSim(opts: SimOptions = {}): Sim {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.get('/_sim/received', async () => received);
-  app.put('/_sim/messages/:id', async (req) => {
+  app.get('/_sim/received', (_req, reply) => reply.send(received));
+  app.put('/_sim/messages/:id', (req, reply) => {
     const { id } = req.params as { id: string };
     messages.set(id, new Uint8Array(req.body as Buffer));
-    return { id, url: `/mms/${id}` };
+    return reply.send({ id, url: `/mms/${id}` });
   });
 
   app.get('/mms/:id', async (req, reply) => {

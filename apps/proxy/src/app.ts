@@ -22,7 +22,7 @@ export function buildMm1App(ctx: ProxyContext): FastifyInstance {
 
 export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks = await Promise.all(
       ctx.engines.map(async (e) => {
