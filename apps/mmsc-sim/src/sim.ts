@@ -32,6 +32,8 @@ export interface SimOptions {
   readonly logger?: boolean;
   /** Longest body accepted (default 64 MiB). */
   readonly bodyLimit?: number;
+  /** Keep received messages for retrieval and the /_sim/received log (default true; benches turn it off). */
+  readonly store?: boolean;
 }
 
 export interface Sim {
@@ -137,7 +139,7 @@ export function buildSim(opts: SimOptions = {}): Sim {
     } catch (e) {
       if (!isMmsError(e)) throw e;
     }
-    received.push({
+    if (opts.store !== false) received.push({
       method: 'POST', url: req.url, length: body.length, sha256: createHash('sha256').update(body).digest('hex'),
       headers: req.headers, messageType: pdu?.messageType ?? null, complete: true,
     });
@@ -147,7 +149,7 @@ export function buildSim(opts: SimOptions = {}): Sim {
     if (pdu.messageType !== MessageType.SEND_REQ && pdu.messageType !== MessageType.FORWARD_REQ) return reply.code(204).send();
     const id = `sim-${Date.now().toString(36)}-${++seq}`;
     const msisdn = req.headers['x-wap-network-client-msisdn'];
-    messages.set(id, toRetrieveConf(pdu, id, typeof msisdn === 'string' ? msisdn : null));
+    if (opts.store !== false) messages.set(id, toRetrieveConf(pdu, id, typeof msisdn === 'string' ? msisdn : null));
     const tid = pdu.headers.find((h) => h.type === 'well-known' && h.code === FIELD.TRANSACTION_ID);
     const conf = Buffer.from(buildSendConf({
       transactionId: tid?.type === 'well-known' && tid.value.kind === 'text' ? tid.value.value : null,

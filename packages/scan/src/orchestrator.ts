@@ -56,7 +56,6 @@ export async function scanWithEngine(
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener('abort', onParentAbort);
-    if (!ctl.signal.aborted) ctl.abort(new Error('scan finished'));
   }
 }
 

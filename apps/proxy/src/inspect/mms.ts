@@ -16,7 +16,8 @@ export interface ScannedPart {
   readonly filename: string;
   readonly contentType: string;
   readonly size: number;
-  readonly sha256: string;
+  /** SHA-256 of the part as carried; computed on first use (only blocked/monitored parts are logged with it). */
+  sha256(): string;
   readonly fileType: string | null;
   readonly findings: readonly Finding[];
   readonly engineMs: Readonly<Record<string, number>>;
@@ -47,6 +48,11 @@ export function transferDecoded(data: Uint8Array, encoding: string | null): Uint
   if (encoding === 'base64') return Buffer.from(Buffer.from(data).toString('latin1'), 'base64');
   if (encoding === 'quoted-printable') return decodeQuotedPrintable(data);
   return null;
+}
+
+function lazyHash(data: Uint8Array): () => string {
+  let hex: string | null = null;
+  return () => (hex ??= createHash('sha256').update(data).digest('hex'));
 }
 
 interface Leaf {
@@ -99,7 +105,7 @@ export async function scanPdu(pdu: MmsPdu, s: ScanSettings): Promise<ScannedPart
     const second = decoded === null ? null : await inspectTarget({ path: `${filename} (${leaf.encoding ?? ''}-decoded)`, data: decoded, name: leaf.name, declaredType: leaf.contentType }, opts);
     out.push({
       id: leaf.id, path: leaf.path, filename, contentType: leaf.contentType, size: leaf.data.length,
-      sha256: createHash('sha256').update(leaf.data).digest('hex'),
+      sha256: lazyHash(leaf.data),
       fileType: second?.fileType.type ?? report.fileType.type, findings: mergeFindings(report, second), engineMs: report.engineMs,
     });
   }

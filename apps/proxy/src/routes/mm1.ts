@@ -106,7 +106,7 @@ async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, signal:
   for (const e of decision.events) {
     const p = parts[e.part];
     if (p === undefined) continue;
-    ctx.log.warn(utmRecord(s, e.subtype, e.action, { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256 }, e.finding));
+    ctx.log.warn(utmRecord(s, e.subtype, e.action, { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() }, e.finding));
   }
   return { parts, decision };
 }
