@@ -67,7 +67,8 @@ export async function detectFileType(data: Uint8Array, name?: string | null, med
   if (data.length >= 2 && data[0] === 0x23 && data[1] === 0x21) return { type: 'sh', mime: 'text/x-shellscript', declared };
   let ft: Awaited<ReturnType<typeof fileTypeFromBuffer>>;
   try {
-    ft = await fileTypeFromBuffer(data);
+    // Magic numbers sit at the start (tar's at 257); 64 KiB bounds file-type's work on big parts.
+    ft = await fileTypeFromBuffer(data.length > 65536 ? data.subarray(0, 65536) : data);
   } catch {
     ft = undefined;
   }

@@ -95,9 +95,9 @@ function sendPdu(reply: FastifyReply, pdu: Uint8Array, close = false): FastifyRe
   return reply.send(Buffer.from(pdu.buffer, pdu.byteOffset, pdu.byteLength));
 }
 
-async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, signal: AbortSignal): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
+async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, signal?: AbortSignal): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
   const { scan } = ctx.config;
-  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter, signal });
+  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter, ...(signal ? { signal } : {}) });
   ctx.metrics.parts.inc({ service: 'MM1' }, parts.length);
   for (const p of parts) for (const [engine, ms] of Object.entries(p.engineMs)) ctx.metrics.scanSeconds.observe({ engine }, ms / 1000);
   const decision = decideMessage(parts.map((p) => p.findings), {
@@ -214,7 +214,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
     if (!CONTENT_PDUS.has(pdu.messageType)) {
       return await forward(ctx, s, t0, req, reply, r.body, r.body.length, { action: 'forwarded', reason: 'no content to scan', bytes: r.body.length });
     }
-    const { parts, decision } = await scanAndDecide(ctx, s, pdu, AbortSignal.timeout(ctx.config.requestTimeoutMs));
+    const { parts, decision } = await scanAndDecide(ctx, s, pdu);
     const base = { parts: parts.length, bytes: r.body.length };
     const conf = (status: number, text: string): Uint8Array => buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text });
     const subtype = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
@@ -327,7 +327,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
       logVerdict(ctx, s, t0, { action: 'forwarded', reason: 'no content to scan', bytes: r.body.length, status: 200 });
       return relay();
     }
-    const { parts, decision } = await scanAndDecide(ctx, s, pdu, AbortSignal.timeout(ctx.config.requestTimeoutMs));
+    const { parts, decision } = await scanAndDecide(ctx, s, pdu);
     const base = { parts: parts.length, bytes: r.body.length };
     const subtype = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
     const errorConf = (status: number, text: string): Uint8Array => buildRetrieveConfError({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, date: Date.now() / 1000 });
