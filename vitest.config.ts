@@ -15,6 +15,7 @@ export default defineConfig({
       unit('scan-clamd', 'packages/scan-clamd', { globalSetup: ['test/clamd-setup.ts'] }),
       unit('scan-cli', 'apps/scan-cli'),
       unit('policy', 'packages/policy'),
+      unit('comfort', 'packages/comfort'),
       unit('mmsc-sim', 'apps/mmsc-sim'),
       { test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, globalSetup: ['../packages/scan-clamd/test/clamd-setup.ts'] } },
     ],
