@@ -7,11 +7,10 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildSim, type Sim } from '@mmsguard/mmsc-sim';
 import { buildAdminApp, buildMm1App } from '../apps/proxy/src/app.js';
-import { ByteBudget } from '../apps/proxy/src/budget.js';
+import { createContext } from '../apps/proxy/src/context.js';
 import { parseConfig } from '../apps/proxy/src/config.js';
 import { buildEngines } from '../apps/proxy/src/engines.js';
-import { addressRedactor, createLogger } from '../apps/proxy/src/log.js';
-import { Metrics } from '../apps/proxy/src/metrics.js';
+import { createLogger } from '../apps/proxy/src/log.js';
 import { Upstream } from '../apps/proxy/src/upstream.js';
 
 export interface Stack {
@@ -51,10 +50,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
     },
   });
   const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs);
-  const ctx = {
-    config, engines: await buildEngines(config.scan), log: createLogger('info', config.logFormat, sink), metrics: new Metrics(),
-    budget: new ByteBudget(config.inflightLimit), mm1Upstream: upstream, redact: addressRedactor(config.msisdnHashKey),
-  };
+  const ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
   const mm1 = buildMm1App(ctx);
   const admin = buildAdminApp(ctx);
   await mm1.listen({ host: '127.0.0.1', port: 0 });

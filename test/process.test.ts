@@ -29,6 +29,7 @@ describe('node apps/proxy/dist/main.js', () => {
     [{ MM1_UPSTREAM_URL: 'ftp://mmsc' }, 'MM1_UPSTREAM_URL'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ MM1_COMFORT_INTERVAL: '-1' }, 'MM1_COMFORT_INTERVAL'],
+    [{ MM1_CLIENT_COMFORT: 'on', MM1_COMFORT_INTERVAL: '90', UPSTREAM_TIMEOUT: '60' }, 'MM1_COMFORT_INTERVAL'],
     [{ SIGNATURE_FILES: '/nonexistent.ndb' }, 'signature'],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}: one stderr line naming ${variable}, exit 2, nothing listens`, () => {

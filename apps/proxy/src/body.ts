@@ -18,6 +18,8 @@ export interface ReadOptions {
   readonly declaredLength: number | null;
   readonly limit: number;
   readonly budget: ByteBudget;
+  /** Called after every chunk with a view of everything read so far (comforting trickles from it). */
+  readonly onProgress?: (soFar: Uint8Array) => void;
 }
 
 export function readBody(stream: Readable, opts: ReadOptions): Promise<BodyResult> {
@@ -70,6 +72,7 @@ export function readBody(stream: Readable, opts: ReadOptions): Promise<BodyResul
       }
       c.copy(buf, len);
       len += c.length;
+      opts.onProgress?.(buf.subarray(0, len));
     };
     const onEnd = (): void => {
       if (declaredLength !== null && len !== declaredLength) finish({ kind: 'length-mismatch', reserved: 0 }, false);

@@ -113,8 +113,12 @@ const schema = objectSchema
     if (v.MM1_PORT !== 0 && (v.MM1_PORT === v.ADMIN_PORT || v.MM1_PORT === v.MM7_PORT)) {
       ctx.addIssue({ code: 'custom', path: ['MM1_PORT'], message: 'MM1_PORT, MM7_PORT and ADMIN_PORT must differ' });
     }
-    if (v.MM1_COMFORT_INTERVAL >= v.REQUEST_TIMEOUT) {
-      ctx.addIssue({ code: 'custom', path: ['MM1_COMFORT_INTERVAL'], message: 'must be shorter than REQUEST_TIMEOUT' });
+    for (const p of ['MM1', 'MM7'] as const) {
+      if (!v[`${p}_CLIENT_COMFORT`] && !v[`${p}_SERVER_COMFORT`]) continue;
+      const interval = v[`${p}_COMFORT_INTERVAL`];
+      // A comfort interval at or above a timeout would let that timeout fire between two comfort bytes.
+      if (interval >= v.REQUEST_TIMEOUT) ctx.addIssue({ code: 'custom', path: [`${p}_COMFORT_INTERVAL`], message: 'must be shorter than REQUEST_TIMEOUT' });
+      else if (interval >= v.UPSTREAM_TIMEOUT) ctx.addIssue({ code: 'custom', path: [`${p}_COMFORT_INTERVAL`], message: 'must be shorter than UPSTREAM_TIMEOUT' });
     }
   });
 

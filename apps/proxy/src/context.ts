@@ -1,9 +1,12 @@
 /** What the routes need at run time; built once in main.ts (or by tests), passed in. */
 import type { Logger } from 'pino';
 import type { ScanEngine } from '@mmsguard/scan';
-import type { ByteBudget } from './budget.js';
+import { ComfortScheduler } from '@mmsguard/comfort';
+import { VerdictCache } from './verdict-cache.js';
+import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
-import type { Metrics } from './metrics.js';
+import { addressRedactor } from './log.js';
+import { Metrics } from './metrics.js';
 import type { Upstream } from './upstream.js';
 
 export interface ProxyContext {
@@ -15,4 +18,19 @@ export interface ProxyContext {
   readonly mm1Upstream: Upstream;
   /** Pseudonymises an address for the logs when MSISDN_HASH_KEY is set. */
   readonly redact: (s: string | null) => string | null;
+  /** The one timer behind every comforted transfer. */
+  readonly comfort: ComfortScheduler;
+  /** Recent blocked verdicts, so a handset's retries are refused at once. */
+  readonly verdicts: VerdictCache;
+}
+
+export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream): ProxyContext {
+  return {
+    config, engines, log, mm1Upstream,
+    metrics: new Metrics(),
+    budget: new ByteBudget(config.inflightLimit),
+    redact: addressRedactor(config.msisdnHashKey),
+    comfort: new ComfortScheduler(),
+    verdicts: new VerdictCache(),
+  };
 }

@@ -9,11 +9,10 @@
 import type { FastifyInstance } from 'fastify';
 import { buildSim } from '@mmsguard/mmsc-sim';
 import { buildAdminApp, buildMm1App } from './app.js';
-import { ByteBudget } from './budget.js';
+import { createContext } from './context.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { buildEngines } from './engines.js';
-import { addressRedactor, createLogger } from './log.js';
-import { Metrics } from './metrics.js';
+import { createLogger } from './log.js';
 import { Upstream } from './upstream.js';
 
 function fail(message: string): never {
@@ -46,10 +45,7 @@ async function main(): Promise<void> {
     process.stdout.write(`mmsguard: MM1_UPSTREAM_URL not set, using the bundled MMSC simulator at ${upstreamUrl}\n`);
   }
   const upstream = new Upstream(upstreamUrl, config.upstreamTimeoutMs);
-  const ctx = {
-    config, engines, log, metrics: new Metrics(), budget: new ByteBudget(config.inflightLimit), mm1Upstream: upstream,
-    redact: addressRedactor(config.msisdnHashKey),
-  };
+  const ctx = createContext(config, engines, log, upstream);
   const mm1: FastifyInstance = buildMm1App(ctx);
   const admin: FastifyInstance = buildAdminApp(ctx);
   await mm1.listen({ host: config.host, port: config.mm1.port });

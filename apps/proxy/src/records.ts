@@ -62,11 +62,25 @@ export function utmRecord(s: Session, subtype: Subtype, action: LogAction, part:
   };
 }
 
-export function verdictRecord(s: Session, fields: { action: string; subtype?: string | null; reason?: string; parts?: number; bytes?: number; ms: number; status?: number }): Record<string, unknown> {
+export interface VerdictFields {
+  action: string;
+  subtype?: string | null;
+  reason?: string;
+  parts?: number;
+  bytes?: number;
+  ms: number;
+  status?: number;
+  /** Comforting: whether bytes had gone out before the verdict, and how many. */
+  comfort_started?: boolean;
+  comfort_bytes?: number;
+}
+
+export function verdictRecord(s: Session, fields: VerdictFields): Record<string, unknown> {
   return {
     event: 'verdict', service: s.service, direction: s.direction, sessionid: s.sessionid, srcip: s.srcip, srcport: s.srcport,
     dstip: s.dstip, dstport: s.dstport, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from, to: s.to,
     action: fields.action, subtype: fields.subtype ?? null, reason: fields.reason ?? null, parts: fields.parts ?? 0,
     bytes: fields.bytes ?? 0, duration_ms: Math.round(fields.ms * 10) / 10, status: fields.status ?? null,
+    ...(fields.comfort_started !== undefined ? { comfort_started: fields.comfort_started, comfort_bytes: fields.comfort_bytes ?? 0 } : {}),
   };
 }

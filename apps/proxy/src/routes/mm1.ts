@@ -8,153 +8,17 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  FIELD, MessageType, ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, decode, encodedStrings,
-  isMmsError, messageTypeName, mmsVersion, reencodeWithParts, textPart, transactionId, wellKnown, type MmsPdu,
+  ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, decode, isMmsError, mmsVersion, transactionId,
 } from 'wap-mms-decoder';
-import { decideMessage, type MessageDecision } from '@mmsguard/policy';
-import { readBody, type BodyResult } from '../body.js';
+import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
-import { scanPdu, type ScannedPart } from '../inspect/mms.js';
-import { utmRecord, verdictRecord, type Session } from '../records.js';
+import { utmRecord, type Session } from '../records.js';
 import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
-
-const MMS = 'application/vnd.wap.mms-message';
-const MSISDN_HEADER = 'x-wap-network-client-msisdn';
-const CONTENT_PDUS = new Set<number>([MessageType.SEND_REQ, MessageType.FORWARD_REQ, MessageType.MBOX_UPLOAD_REQ, MessageType.RETRIEVE_CONF]);
-
-let sessions = 0;
-
-/** Drops a response body we will not relay; undici reports the abort as an 'error' we expect. */
-function discard(stream: Readable): void {
-  stream.on('error', () => undefined);
-  stream.destroy();
-}
-
-function newSession(ctx: ProxyContext, req: FastifyRequest, direction: Session['direction']): Session {
-  return {
-    service: 'MM1', direction, sessionid: ++sessions,
-    srcip: req.socket.remoteAddress ?? '', srcport: req.socket.remotePort ?? 0,
-    dstip: ctx.mm1Upstream.host, dstport: ctx.mm1Upstream.port,
-    msgtype: null, transactionid: null, from: null, to: null,
-  };
-}
-
-function describePdu(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): void {
-  s.msgtype = messageTypeName(pdu.messageType);
-  s.transactionid = transactionId(pdu);
-  const from = wellKnown(pdu, FIELD.FROM);
-  const msisdn = req.headers[MSISDN_HEADER];
-  const sender = from?.kind === 'from' && from.address !== null ? from.address.text : typeof msisdn === 'string' ? msisdn : null;
-  s.from = ctx.redact(sender);
-  const to = encodedStrings(pdu, FIELD.TO).map((a) => a.text);
-  s.to = to.length > 0 ? to.map((t) => ctx.redact(t)).join(',') : null;
-}
-
-function contentLength(req: FastifyRequest): number | null | 'bad' {
-  const v = req.headers['content-length'];
-  if (v === undefined) return null;
-  return /^\d+$/.test(v) ? Number(v) : 'bad';
-}
-
-/** Plain-language reason for the sender, naming what was found (never payload bytes). */
-export function reasonText(parts: readonly ScannedPart[], d: MessageDecision): string {
-  const out: string[] = [];
-  for (const e of d.events) {
-    const p = parts[e.part];
-    const f = e.finding;
-    if (e.action === 'monitored' || p === undefined) continue;
-    if (f.kind === 'infected') out.push(`virus ${f.name} in ${f.path}`);
-    else if (f.kind === 'file-type') out.push(`file type ${f.type} not allowed (${f.path})`);
-    else if (f.kind === 'unscannable') out.push(`${p.filename} could not be scanned`);
-    else out.push('content could not be scanned');
-  }
-  return [...new Set(out)].join('; ');
-}
-
-function replacementText(p: ScannedPart, why: string): string {
-  return `The attachment "${p.filename}" was removed by the network's content filter: ${why}.`;
-}
-
-interface Outcome {
-  readonly action: string;
-  readonly subtype?: string | null;
-  readonly reason?: string;
-  readonly parts?: number;
-  readonly bytes?: number;
-  readonly status?: number;
-}
-
-function logVerdict(ctx: ProxyContext, s: Session, t0: number, o: Outcome): void {
-  ctx.log.info(verdictRecord(s, { ...o, ms: performance.now() - t0 }));
-  ctx.metrics.messages.inc({ service: s.service, direction: s.direction, action: o.action, subtype: o.subtype ?? '' });
-}
-
-function sendPdu(reply: FastifyReply, pdu: Uint8Array, close = false): FastifyReply {
-  reply.code(200).type(MMS);
-  if (close) reply.header('connection', 'close');
-  return reply.send(Buffer.from(pdu.buffer, pdu.byteOffset, pdu.byteLength));
-}
-
-async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, signal?: AbortSignal): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
-  const { scan } = ctx.config;
-  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter, ...(signal ? { signal } : {}) });
-  ctx.metrics.parts.inc({ service: 'MM1' }, parts.length);
-  for (const p of parts) for (const [engine, ms] of Object.entries(p.engineMs)) ctx.metrics.scanSeconds.observe({ engine }, ms / 1000);
-  const decision = decideMessage(parts.map((p) => p.findings), {
-    unscannableAction: ctx.config.unscannableAction, scanErrorAction: scan.scanErrorAction, removeBlocked: ctx.config.removeBlocked,
-  });
-  for (const e of decision.events) {
-    const p = parts[e.part];
-    if (p === undefined) continue;
-    ctx.log.warn(utmRecord(s, e.subtype, e.action, { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() }, e.finding));
-  }
-  return { parts, decision };
-}
-
-/** The message with blocked parts replaced by text parts; null when a blocked part cannot be replaced (pseudo-part). */
-function rewrite(pdu: MmsPdu, parts: readonly ScannedPart[], d: MessageDecision): Uint8Array | null {
-  const byPath = new Map<string, ScannedPart>();
-  for (const i of d.blockedParts) {
-    const p = parts[i];
-    if (p?.path === null || p === undefined) return null;
-    byPath.set(p.path.join('.'), p);
-  }
-  return reencodeWithParts(pdu, (_part, path) => {
-    const p = byPath.get(path.join('.'));
-    if (p === undefined) return undefined;
-    const why = reasonText([p], { ...d, events: d.events.filter((e) => parts[e.part] === p).map((e) => ({ ...e, part: 0 })) });
-    return textPart(replacementText(p, why), `${p.filename}.removed.txt`);
-  });
-}
-
-function handleBodyFailure(ctx: ProxyContext, s: Session, t0: number, r: BodyResult, reply: FastifyReply, service: 'send' | 'retrieve'): FastifyReply | null {
-  if (r.kind === 'budget') {
-    ctx.metrics.rejected.inc({ service: 'MM1', reason: 'inflight-budget' });
-    logVerdict(ctx, s, t0, { action: 'rejected', reason: 'in-flight budget exhausted', status: 503 });
-    return reply.code(503).header('retry-after', '5').header('connection', 'close').type('text/plain').send('mmsguard: busy, retry later\n');
-  }
-  if (r.kind === 'aborted') {
-    logVerdict(ctx, s, t0, { action: 'aborted', reason: service === 'send' ? 'client aborted the upload' : 'upstream closed the response early' });
-    if (service === 'retrieve') return reply.code(502).type('text/plain').send('mmsguard: upstream response incomplete\n');
-    reply.hijack();
-    reply.raw.destroy();
-    return reply;
-  }
-  if (r.kind === 'length-mismatch') {
-    logVerdict(ctx, s, t0, { action: 'rejected', reason: 'body length does not match Content-Length', status: service === 'send' ? 400 : 502 });
-    return reply.code(service === 'send' ? 400 : 502).header('connection', 'close').type('text/plain').send('mmsguard: body length does not match Content-Length\n');
-  }
-  return null;
-}
-
-function tryDecode(b: Uint8Array): MmsPdu | null {
-  try {
-    return decode(b);
-  } catch (e) {
-    if (isMmsError(e)) return null;
-    throw e;
-  }
-}
+import {
+  CONTENT_PDUS, MMS, contentLength, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
+  scanAndDecide, sendPdu, tryDecode, type Outcome,
+} from './mm1-shared.js';
+import { handleComfortedRetrieve, handleComfortedSend } from './mm1-comfort.js';
 
 async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const t0 = performance.now();
@@ -167,6 +31,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
     return reply.code(status).header('connection', 'close').type('text/plain').send(`mmsguard: expected ${MMS}\n`);
   }
   const { mm1 } = ctx.config;
+  if (mm1.serverComfort && cl !== null && cl <= mm1.oversizeLimit) return handleComfortedSend(ctx, req, reply, s, t0, cl);
   const r = await readBody(req.raw, { declaredLength: cl, limit: mm1.oversizeLimit, budget: ctx.budget });
   ctx.metrics.inflight.set(ctx.budget.inUse);
   try {
@@ -267,6 +132,12 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   const t0 = performance.now();
   const s = newSession(ctx, req, 'incoming');
   const started = performance.now();
+  const cached = ctx.verdicts.get(`url:${req.url}`);
+  if (cached !== null) {
+    // A retry of a download that was blocked (and maybe cut mid-comforting): answer at once.
+    logVerdict(ctx, s, t0, { action: 'blocked', subtype: cached.subtype, reason: `cached verdict: ${cached.reason}`, status: 200 });
+    return sendPdu(reply, buildRetrieveConfError({ text: `Content not delivered: ${cached.reason}`, date: Date.now() / 1000 }));
+  }
   let res;
   try {
     res = await ctx.mm1Upstream.request({ method: 'GET', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress) });
@@ -284,6 +155,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   }
   const { mm1 } = ctx.config;
   const cl = Number(res.headers['content-length']);
+  if (mm1.clientComfort && !(Number.isFinite(cl) && cl > mm1.oversizeLimit)) return handleComfortedRetrieve(ctx, req, reply, s, t0, res);
   const r = await readBody(res.body, { declaredLength: Number.isFinite(cl) ? cl : null, limit: mm1.oversizeLimit, budget: ctx.budget });
   ctx.metrics.inflight.set(ctx.budget.inUse);
   ctx.metrics.upstreamSeconds.observe({ service: 'MM1', method: 'GET' }, (performance.now() - started) / 1000);
@@ -349,6 +221,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
       case 'block':
         break;
     }
+    ctx.verdicts.set(`url:${req.url}`, { subtype, reason: reasonText(parts, decision) });
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason: reasonText(parts, decision), ...base, status: 200 });
     return sendPdu(reply, errorConf(RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, `Content not delivered: ${reasonText(parts, decision)}`));
   } finally {

@@ -1,0 +1,155 @@
+/**
+ * What the MM1 handlers share: session and log records, reply PDUs, scanning
+ * and deciding, rewriting. No request flow here (mm1.ts, mm1-comfort.ts).
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  FIELD, MessageType, decode, encodedStrings, isMmsError, messageTypeName, reencodeWithParts, textPart, transactionId, wellKnown, type MmsPdu,
+} from 'wap-mms-decoder';
+import { decideMessage, type MessageDecision } from '@mmsguard/policy';
+import type { BodyResult } from '../body.js';
+import type { ProxyContext } from '../context.js';
+import { scanPdu, type ScannedPart } from '../inspect/mms.js';
+import { utmRecord, verdictRecord, type Session } from '../records.js';
+
+export const MMS = 'application/vnd.wap.mms-message';
+export const MSISDN_HEADER = 'x-wap-network-client-msisdn';
+export const CONTENT_PDUS = new Set<number>([MessageType.SEND_REQ, MessageType.FORWARD_REQ, MessageType.MBOX_UPLOAD_REQ, MessageType.RETRIEVE_CONF]);
+
+let sessions = 0;
+
+/** Drops a response body we will not relay; undici reports the abort as an 'error' we expect. */
+export function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.destroy();
+}
+
+export function newSession(ctx: ProxyContext, req: FastifyRequest, direction: Session['direction']): Session {
+  return {
+    service: 'MM1', direction, sessionid: ++sessions,
+    srcip: req.socket.remoteAddress ?? '', srcport: req.socket.remotePort ?? 0,
+    dstip: ctx.mm1Upstream.host, dstport: ctx.mm1Upstream.port,
+    msgtype: null, transactionid: null, from: null, to: null,
+  };
+}
+
+export function describePdu(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): void {
+  s.msgtype = messageTypeName(pdu.messageType);
+  s.transactionid = transactionId(pdu);
+  const from = wellKnown(pdu, FIELD.FROM);
+  const msisdn = req.headers[MSISDN_HEADER];
+  const sender = from?.kind === 'from' && from.address !== null ? from.address.text : typeof msisdn === 'string' ? msisdn : null;
+  s.from = ctx.redact(sender);
+  const to = encodedStrings(pdu, FIELD.TO).map((a) => a.text);
+  s.to = to.length > 0 ? to.map((t) => ctx.redact(t)).join(',') : null;
+}
+
+export function contentLength(req: FastifyRequest): number | null | 'bad' {
+  const v = req.headers['content-length'];
+  if (v === undefined) return null;
+  return /^\d+$/.test(v) ? Number(v) : 'bad';
+}
+
+/** Plain-language reason for the sender, naming what was found (never payload bytes). */
+export function reasonText(parts: readonly ScannedPart[], d: MessageDecision): string {
+  const out: string[] = [];
+  for (const e of d.events) {
+    const p = parts[e.part];
+    const f = e.finding;
+    if (e.action === 'monitored' || p === undefined) continue;
+    if (f.kind === 'infected') out.push(`virus ${f.name} in ${f.path}`);
+    else if (f.kind === 'file-type') out.push(`file type ${f.type} not allowed (${f.path})`);
+    else if (f.kind === 'unscannable') out.push(`${p.filename} could not be scanned`);
+    else out.push('content could not be scanned');
+  }
+  return [...new Set(out)].join('; ');
+}
+
+export function replacementText(p: ScannedPart, why: string): string {
+  return `The attachment "${p.filename}" was removed by the network's content filter: ${why}.`;
+}
+
+export interface Outcome {
+  readonly comfort_started?: boolean;
+  readonly comfort_bytes?: number;
+  readonly action: string;
+  readonly subtype?: string | null;
+  readonly reason?: string;
+  readonly parts?: number;
+  readonly bytes?: number;
+  readonly status?: number;
+}
+
+export function logVerdict(ctx: ProxyContext, s: Session, t0: number, o: Outcome): void {
+  ctx.log.info(verdictRecord(s, { ...o, ms: performance.now() - t0 }));
+  ctx.metrics.messages.inc({ service: s.service, direction: s.direction, action: o.action, subtype: o.subtype ?? '' });
+}
+
+export function sendPdu(reply: FastifyReply, pdu: Uint8Array, close = false): FastifyReply {
+  reply.code(200).type(MMS);
+  if (close) reply.header('connection', 'close');
+  return reply.send(Buffer.from(pdu.buffer, pdu.byteOffset, pdu.byteLength));
+}
+
+export async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, signal?: AbortSignal): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
+  const { scan } = ctx.config;
+  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter, ...(signal ? { signal } : {}) });
+  ctx.metrics.parts.inc({ service: 'MM1' }, parts.length);
+  for (const p of parts) for (const [engine, ms] of Object.entries(p.engineMs)) ctx.metrics.scanSeconds.observe({ engine }, ms / 1000);
+  const decision = decideMessage(parts.map((p) => p.findings), {
+    unscannableAction: ctx.config.unscannableAction, scanErrorAction: scan.scanErrorAction, removeBlocked: ctx.config.removeBlocked,
+  });
+  for (const e of decision.events) {
+    const p = parts[e.part];
+    if (p === undefined) continue;
+    ctx.log.warn(utmRecord(s, e.subtype, e.action, { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() }, e.finding));
+  }
+  return { parts, decision };
+}
+
+/** The message with blocked parts replaced by text parts; null when a blocked part cannot be replaced (pseudo-part). */
+export function rewrite(pdu: MmsPdu, parts: readonly ScannedPart[], d: MessageDecision): Uint8Array | null {
+  const byPath = new Map<string, ScannedPart>();
+  for (const i of d.blockedParts) {
+    const p = parts[i];
+    if (p?.path === null || p === undefined) return null;
+    byPath.set(p.path.join('.'), p);
+  }
+  return reencodeWithParts(pdu, (_part, path) => {
+    const p = byPath.get(path.join('.'));
+    if (p === undefined) return undefined;
+    const why = reasonText([p], { ...d, events: d.events.filter((e) => parts[e.part] === p).map((e) => ({ ...e, part: 0 })) });
+    return textPart(replacementText(p, why), `${p.filename}.removed.txt`);
+  });
+}
+
+export function handleBodyFailure(ctx: ProxyContext, s: Session, t0: number, r: BodyResult, reply: FastifyReply, service: 'send' | 'retrieve'): FastifyReply | null {
+  if (r.kind === 'budget') {
+    ctx.metrics.rejected.inc({ service: 'MM1', reason: 'inflight-budget' });
+    logVerdict(ctx, s, t0, { action: 'rejected', reason: 'in-flight budget exhausted', status: 503 });
+    return reply.code(503).header('retry-after', '5').header('connection', 'close').type('text/plain').send('mmsguard: busy, retry later\n');
+  }
+  if (r.kind === 'aborted') {
+    logVerdict(ctx, s, t0, { action: 'aborted', reason: service === 'send' ? 'client aborted the upload' : 'upstream closed the response early' });
+    if (service === 'retrieve') return reply.code(502).type('text/plain').send('mmsguard: upstream response incomplete\n');
+    reply.hijack();
+    reply.raw.destroy();
+    return reply;
+  }
+  if (r.kind === 'length-mismatch') {
+    logVerdict(ctx, s, t0, { action: 'rejected', reason: 'body length does not match Content-Length', status: service === 'send' ? 400 : 502 });
+    return reply.code(service === 'send' ? 400 : 502).header('connection', 'close').type('text/plain').send('mmsguard: body length does not match Content-Length\n');
+  }
+  return null;
+}
+
+export function tryDecode(b: Uint8Array): MmsPdu | null {
+  try {
+    return decode(b);
+  } catch (e) {
+    if (isMmsError(e)) return null;
+    throw e;
+  }
+}
+
