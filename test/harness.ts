@@ -49,7 +49,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       cb();
     },
   });
-  const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs);
+  const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs, config.upstreamConnections);
   const ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
   const mm1 = buildMm1App(ctx);
   const admin = buildAdminApp(ctx);

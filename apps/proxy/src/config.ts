@@ -102,6 +102,7 @@ const objectSchema = z.object({
     MSISDN_HASH_KEY: z.string().optional().transform((s) => (s === undefined || s === '' ? null : s)),
     INFLIGHT_LIMIT: size('256MiB'),
     UPSTREAM_TIMEOUT: seconds('60', 3600),
+    UPSTREAM_CONNECTIONS: z.string().default('1024').transform(Number).pipe(z.number().int().min(1).max(65536)),
     REQUEST_TIMEOUT: seconds('300', 86_400),
     SHUTDOWN_TIMEOUT: seconds('10', 600),
     SIM_PORT: port('8090'),
@@ -158,6 +159,7 @@ export interface Config {
   readonly msisdnHashKey: string | null;
   readonly inflightLimit: number;
   readonly upstreamTimeoutMs: number;
+  readonly upstreamConnections: number;
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly simPort: number;
@@ -209,6 +211,7 @@ export function parseConfig(env: Env): Config {
     msisdnHashKey: v.MSISDN_HASH_KEY,
     inflightLimit: v.INFLIGHT_LIMIT,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT,
+    upstreamConnections: v.UPSTREAM_CONNECTIONS,
     requestTimeoutMs: v.REQUEST_TIMEOUT,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
     simPort: v.SIM_PORT,

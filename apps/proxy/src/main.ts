@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     closers.push(() => sim.app.close());
     process.stdout.write(`mmsguard: MM1_UPSTREAM_URL not set, using the bundled MMSC simulator at ${upstreamUrl}\n`);
   }
-  const upstream = new Upstream(upstreamUrl, config.upstreamTimeoutMs);
+  const upstream = new Upstream(upstreamUrl, config.upstreamTimeoutMs, config.upstreamConnections);
   const ctx = createContext(config, engines, log, upstream);
   const mm1: FastifyInstance = buildMm1App(ctx);
   const admin: FastifyInstance = buildAdminApp(ctx);

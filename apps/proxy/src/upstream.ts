@@ -58,12 +58,12 @@ export class Upstream {
   readonly port: number;
   private readonly basePath: string;
 
-  constructor(baseUrl: string, private readonly timeoutMs: number) {
+  constructor(baseUrl: string, private readonly timeoutMs: number, connections = 1024) {
     const u = new URL(baseUrl);
     this.host = u.hostname;
     this.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
     this.basePath = u.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(u.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(timeoutMs, 10_000) });
+    this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(timeoutMs, 10_000) });
   }
 
   request(r: UpstreamRequest): Promise<Dispatcher.ResponseData> {
