@@ -97,6 +97,16 @@ describe('client comforting (MM1 retrieve)', () => {
     expect(stack.sim.received.filter((x) => x.method === 'GET').length).toBe(gets);
   });
 
+  it('cannot rewrite once comforting started: REMOVE_BLOCKED=on still cuts, and the logs say blocked', async () => {
+    stack = await startStack({ MM1_CLIENT_COMFORT: 'on', REMOVE_BLOCKED: 'on', ...COMFORT });
+    await preload(stack, 'bad2', padded(true));
+    const r = await download(`${stack.proxy}/mms/bad2`, { 'x-sim-trickle': '1000:50' }).done;
+    expect(r.complete).toBe(false);
+    const [v] = await verdicts(stack, 1);
+    expect(v).toMatchObject({ action: 'blocked', comfort_started: true });
+    expect(stack.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'virus', action: 'blocked' });
+  });
+
   it('answers with the normal error PDU when the verdict comes before the first comfort byte', async () => {
     stack = await startStack({ MM1_CLIENT_COMFORT: 'on', ...COMFORT });
     await preload(stack, 'fast', padded(true));

@@ -24,7 +24,7 @@ import {
 } from 'wap-mms-decoder';
 import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
-import { utmRecord, type Session } from '../records.js';
+import type { Session } from '../records.js';
 import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
 import {
   CONTENT_PDUS, describePdu, handleBodyFailure, logVerdict, reasonText, rewrite, scanAndDecide, sendPdu, tryDecode, type Outcome,
@@ -67,7 +67,7 @@ export async function handleComfortedSend(
       return sendPdu(reply, buildSendConf({ transactionId: pdu !== null ? transactionId(pdu) : null, version: pdu !== null ? mmsVersion(pdu) : null, status, text: pdu === null ? 'Message format corrupt' : `Content not accepted: ${hit?.reason ?? ''}` }));
     }
     describePdu(ctx, s, pdu, req);
-    const scanned = CONTENT_PDUS.has(pdu.messageType) ? await scanAndDecide(ctx, s, pdu) : null;
+    const scanned = CONTENT_PDUS.has(pdu.messageType) ? await scanAndDecide(ctx, s, pdu, () => !comforter.started) : null;
     const base = { parts: scanned?.parts.length ?? 0, bytes: r.body.length };
     if (scanned === null || scanned.decision.action === 'forward') {
       comforter.release();
@@ -77,13 +77,12 @@ export async function handleComfortedSend(
     const reason = reasonText(parts, decision);
     const subtype = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
     const conf = (status: number, text: string): Uint8Array => buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text });
-    const started = comforter.started;
     cut(decision.action);
     if (decision.action === 'transient') {
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 200, ...comfortFields(comforter) });
       return sendPdu(reply, conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure: the message could not be scanned, please retry'));
     }
-    if (decision.action === 'rewrite' && !started) {
+    if (decision.action === 'rewrite') {
       // No byte has reached the MMSC yet: the rewritten message goes as a fresh request.
       const rewritten = rewrite(pdu, parts, decision);
       if (rewritten !== null) {
@@ -165,7 +164,7 @@ export async function handleComfortedRetrieve(
     comforter.inputComplete();
     const pdu: MmsPdu | null = tryDecode(r.body);
     if (pdu !== null) describePdu(ctx, s, pdu, req);
-    const scanned = pdu !== null && CONTENT_PDUS.has(pdu.messageType) ? await scanAndDecide(ctx, s, pdu) : null;
+    const scanned = pdu !== null && CONTENT_PDUS.has(pdu.messageType) ? await scanAndDecide(ctx, s, pdu, () => !comforter.started) : null;
     const base = { parts: scanned?.parts.length ?? 0, bytes: r.body.length };
     if (pdu !== null && (scanned === null || scanned.decision.action === 'forward')) {
       logVerdict(ctx, s, t0, { action: 'forwarded', ...base, status: 200, ...comfortFields(comforter) });
@@ -180,13 +179,7 @@ export async function handleComfortedRetrieve(
     const subtype = pdu === null ? 'malformed' : scanned?.decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
     if (scanned?.decision.action !== 'transient') ctx.verdicts.set(`url:${req.url}`, { subtype, reason });
     if (comforter.started) {
-      // Bytes are out: the verdict can only cut. REMOVE_BLOCKED cannot rewrite a message half delivered.
-      if (pdu !== null) {
-        for (const e of scanned?.decision.events ?? []) {
-          const p = scanned?.parts[e.part];
-          if (p !== undefined && e.action === 'attachment-removed') ctx.log.warn(utmRecord(s, e.subtype, 'blocked', { filename: p.filename, filetype: p.fileType, filesize: p.size, sha256: p.sha256() }, e.finding, '(comforting had started: connection cut)'));
-        }
-      }
+      // Bytes are out: the verdict can only cut (scanAndDecide already refused REMOVE_BLOCKED's rewrite).
       return breakOff('blocked', { action: 'blocked', subtype, reason: `${reason} (comforting had started: connection cut)`, ...base, status: 200 });
     }
     comforter.cut('blocked before the first byte');

@@ -92,13 +92,17 @@ export function sendPdu(reply: FastifyReply, pdu: Uint8Array, close = false): Fa
   return reply.send(Buffer.from(pdu.buffer, pdu.byteOffset, pdu.byteLength));
 }
 
-export async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, signal?: AbortSignal): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
+/**
+ * `canRewrite` is asked after scanning, right before deciding: once a comfort byte has gone out a
+ * message can no longer be rewritten, only cut, and the records must say `blocked`.
+ */
+export async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, canRewrite: () => boolean = () => true): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
   const { scan } = ctx.config;
-  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter, ...(signal ? { signal } : {}) });
+  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter });
   ctx.metrics.parts.inc({ service: 'MM1' }, parts.length);
   for (const p of parts) for (const [engine, ms] of Object.entries(p.engineMs)) ctx.metrics.scanSeconds.observe({ engine }, ms / 1000);
   const decision = decideMessage(parts.map((p) => p.findings), {
-    unscannableAction: ctx.config.unscannableAction, scanErrorAction: scan.scanErrorAction, removeBlocked: ctx.config.removeBlocked,
+    unscannableAction: ctx.config.unscannableAction, scanErrorAction: scan.scanErrorAction, removeBlocked: ctx.config.removeBlocked && canRewrite(),
   });
   for (const e of decision.events) {
     const p = parts[e.part];
