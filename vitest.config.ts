@@ -16,6 +16,7 @@ export default defineConfig({
       unit('scan-cli', 'apps/scan-cli'),
       unit('policy', 'packages/policy'),
       unit('comfort', 'packages/comfort'),
+      unit('mm7', 'packages/mm7'),
       unit('mmsc-sim', 'apps/mmsc-sim'),
       { test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, globalSetup: ['../packages/scan-clamd/test/clamd-setup.ts'] } },
     ],
