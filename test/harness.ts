@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildSim, type Sim } from '@mmsguard/mmsc-sim';
-import { buildAdminApp, buildMm1App } from '../apps/proxy/src/app.js';
+import { buildAdminApp, buildMm1App, buildMm7App } from '../apps/proxy/src/app.js';
 import { createContext } from '../apps/proxy/src/context.js';
 import { parseConfig } from '../apps/proxy/src/config.js';
 import { buildEngines } from '../apps/proxy/src/engines.js';
@@ -15,6 +15,7 @@ import { Upstream } from '../apps/proxy/src/upstream.js';
 
 export interface Stack {
   readonly proxy: string;
+  readonly mm7: string;
   readonly admin: string;
   readonly sim: Sim;
   readonly simUrl: string;
@@ -52,13 +53,16 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
   const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs, config.upstreamConnections);
   const ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
   const mm1 = buildMm1App(ctx);
+  const mm7 = buildMm7App(ctx);
   const admin = buildAdminApp(ctx);
   await mm1.listen({ host: '127.0.0.1', port: 0 });
+  await mm7.listen({ host: '127.0.0.1', port: 0 });
   await admin.listen({ host: '127.0.0.1', port: 0 });
   return {
-    proxy: url(mm1), admin: url(admin), sim, simUrl, logs, rawLogs,
+    proxy: url(mm1), mm7: url(mm7), admin: url(admin), sim, simUrl, logs, rawLogs,
     async close() {
       await mm1.close();
+      await mm7.close();
       await admin.close();
       await upstream.close();
       await sim.app.close();

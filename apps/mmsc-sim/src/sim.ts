@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import {
   FIELD, MessageType, ResponseStatus, buildSendConf, decode, encode, isMmsError, type MmsHeader, type MmsPdu,
 } from 'wap-mms-decoder';
+import { buildFault, buildRsp, decodedBody, parseMime, parseSoap, type SoapRequest } from '@mmsguard/mm7';
 
 const MMS = 'application/vnd.wap.mms-message';
 
@@ -40,6 +41,8 @@ export interface Sim {
   readonly app: FastifyInstance;
   readonly received: Received[];
   readonly messages: Map<string, Uint8Array>;
+  /** MM7 request bodies as received (when storing). */
+  readonly mm7Bodies: Buffer[];
 }
 
 function toRetrieveConf(pdu: MmsPdu, id: string, sender: string | null): Uint8Array {
@@ -107,11 +110,32 @@ async function applyFaults(req: FastifyRequest, reply: FastifyReply, body: Uint8
   return false;
 }
 
+/** MM7 side: a VASP or MMSC that accepts every well-formed request with 1000 Success. */
+async function mm7Answer(req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string, received: Received[], bodies: Buffer[] | null): Promise<FastifyReply> {
+  let soap: SoapRequest | null = null;
+  try {
+    if (ctype.startsWith('text/xml')) soap = parseSoap(body.toString('utf8'));
+    else {
+      const root = parseMime(body, req.headers['content-type'] ?? '').root.children?.[0];
+      if (root !== undefined) soap = parseSoap(Buffer.from(decodedBody(root)).toString('utf8'));
+    }
+  } catch {
+    soap = null;
+  }
+  bodies?.push(body);
+  if (bodies !== null) received.push({ method: 'POST', url: req.url, length: body.length, sha256: createHash('sha256').update(body).digest('hex'), headers: req.headers, messageType: null, complete: true });
+  const r = soap === null ? buildFault({ operation: null, transactionId: null, namespace: null, mm7Version: null }, 2007) : buildRsp(soap, 1000);
+  if (await applyFaults(req, reply, Buffer.from(r.body), r.contentType)) return reply;
+  return reply.code(r.httpStatus).type(r.contentType).send(r.body);
+}
+
 export function buildSim(opts: SimOptions = {}): Sim {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024 });
   const received: Received[] = [];
   const messages = new Map<string, Uint8Array>();
   let seq = 0;
+  const mm7Bodies: Buffer[] = [];
+  const mm7 = (req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string): Promise<FastifyReply> => mm7Answer(req, reply, body, ctype, received, opts.store !== false ? mm7Bodies : null);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -133,6 +157,8 @@ export function buildSim(opts: SimOptions = {}): Sim {
 
   app.post('/*', async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const ctype = (req.headers['content-type'] ?? '').toLowerCase();
+    if (ctype.startsWith('multipart/related') || ctype.startsWith('text/xml')) return mm7(req, reply, body, ctype);
     let pdu: MmsPdu | null = null;
     try {
       pdu = decode(body);
@@ -158,5 +184,5 @@ export function buildSim(opts: SimOptions = {}): Sim {
     if (await applyFaults(req, reply, conf, MMS)) return reply;
     return reply.type(MMS).header('x-sim-message-url', `${opts.baseUrl ?? ''}/mms/${id}`).send(conf);
   });
-  return { app, received, messages };
+  return { app, received, messages, mm7Bodies };
 }

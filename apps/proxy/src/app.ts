@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ProxyContext } from './context.js';
 import { registerMm1 } from './routes/mm1.js';
+import { registerMm7 } from './routes/mm7.js';
 
 export function buildMm1App(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({
@@ -17,6 +18,18 @@ export function buildMm1App(ctx: ProxyContext): FastifyInstance {
     return503OnClosing: true,
   });
   registerMm1(app, ctx);
+  return app;
+}
+
+export function buildMm7App(ctx: ProxyContext): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    requestTimeout: ctx.config.requestTimeoutMs,
+    keepAliveTimeout: 72_000,
+    bodyLimit: Number.MAX_SAFE_INTEGER,
+    return503OnClosing: true,
+  });
+  registerMm7(app, ctx);
   return app;
 }
 

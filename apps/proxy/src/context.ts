@@ -16,6 +16,8 @@ export interface ProxyContext {
   readonly metrics: Metrics;
   readonly budget: ByteBudget;
   readonly mm1Upstream: Upstream;
+  /** Where MM7 requests go (MMSC for SubmitReq, VASP for DeliverReq). */
+  readonly mm7Upstream: Upstream;
   /** Pseudonymises an address for the logs when MSISDN_HASH_KEY is set. */
   readonly redact: (s: string | null) => string | null;
   /** The one timer behind every comforted transfer. */
@@ -24,9 +26,9 @@ export interface ProxyContext {
   readonly verdicts: VerdictCache;
 }
 
-export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream): ProxyContext {
+export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
   return {
-    config, engines, log, mm1Upstream,
+    config, engines, log, mm1Upstream, mm7Upstream,
     metrics: new Metrics(),
     budget: new ByteBudget(config.inflightLimit),
     redact: addressRedactor(config.msisdnHashKey),

@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildSim } from '@mmsguard/mmsc-sim';
-import { buildAdminApp, buildMm1App } from './app.js';
+import { buildAdminApp, buildMm1App, buildMm7App } from './app.js';
 import { createContext } from './context.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { buildEngines } from './engines.js';
@@ -45,10 +45,15 @@ async function main(): Promise<void> {
     process.stdout.write(`mmsguard: MM1_UPSTREAM_URL not set, using the bundled MMSC simulator at ${upstreamUrl}\n`);
   }
   const upstream = new Upstream(upstreamUrl, config.upstreamTimeoutMs, config.upstreamConnections);
-  const ctx = createContext(config, engines, log, upstream);
+  // MM7 without MM7_UPSTREAM_URL goes to the same simulator, which answers MM7 too.
+  const mm7Url = config.mm7.upstreamUrl ?? (config.mm1.upstreamUrl === null ? upstreamUrl : null);
+  const mm7Upstream = mm7Url !== null ? new Upstream(mm7Url, config.upstreamTimeoutMs, config.upstreamConnections) : null;
+  const ctx = createContext(config, engines, log, upstream, mm7Upstream ?? upstream);
   const mm1: FastifyInstance = buildMm1App(ctx);
   const admin: FastifyInstance = buildAdminApp(ctx);
+  const mm7: FastifyInstance | null = mm7Upstream !== null ? buildMm7App(ctx) : null;
   await mm1.listen({ host: config.host, port: config.mm1.port });
+  if (mm7 !== null) await mm7.listen({ host: config.host, port: config.mm7.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const port = (app: FastifyInstance): number => {
     const a = app.server.address();
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `mmsguard: MM1 proxy listening on http://${shown}:${port(mm1)} -> ${upstreamUrl}\n` +
       `mmsguard: send MMS PDUs: curl --data-binary @msg.mms -H 'Content-Type: application/vnd.wap.mms-message' http://${shown}:${port(mm1)}/mms\n` +
+      (mm7 !== null ? `mmsguard: MM7 proxy listening on http://${shown}:${port(mm7)} -> ${mm7Url ?? ''}\n` : 'mmsguard: MM7 listener off (set MM7_UPSTREAM_URL)\n') +
       `mmsguard: admin on http://${config.adminHost}:${port(admin)} (/healthz /readyz /metrics); engines: ${engines.map((e) => e.name).join(', ')}\n`,
   );
   let stopping = false;
@@ -68,12 +74,15 @@ async function main(): Promise<void> {
     const force = setTimeout(() => {
       process.stderr.write('mmsguard: shutdown timeout, closing remaining connections\n');
       mm1.server.closeAllConnections();
+      mm7?.server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     force.unref();
     void (async () => {
       await mm1.close();
+      if (mm7 !== null) await mm7.close();
       await admin.close();
       await upstream.close();
+      if (mm7Upstream !== null) await mm7Upstream.close();
       for (const c of closers) await c();
       await Promise.all(engines.map((e) => e.close()));
       clearTimeout(force);

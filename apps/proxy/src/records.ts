@@ -17,7 +17,7 @@ const UTM: Record<Subtype, { logid: string; eventtype: string; level: string; ms
 
 export interface Session {
   readonly service: 'MM1' | 'MM7';
-  readonly direction: 'outgoing' | 'incoming';
+  direction: 'outgoing' | 'incoming';
   readonly sessionid: number;
   readonly srcip: string;
   readonly srcport: number;

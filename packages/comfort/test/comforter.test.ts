@@ -13,7 +13,6 @@ function collect(c: Comforter): { bytes: () => number; data: () => Buffer; ended
   return { bytes: () => chunks.reduce((n, b) => n + b.length, 0), data: () => Buffer.concat(chunks), ended: () => ended, error: () => error };
 }
 
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'setImmediate'] });

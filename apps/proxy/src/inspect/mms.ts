@@ -55,10 +55,9 @@ function lazyHash(data: Uint8Array): () => string {
   return () => (hex ??= createHash('sha256').update(data).digest('hex'));
 }
 
-interface Leaf {
+export interface Leaf {
   readonly id: string;
   readonly path: readonly number[] | null;
-  readonly part: MmsPart | null;
   readonly data: Uint8Array;
   readonly name: string | null;
   readonly contentType: string;
@@ -74,7 +73,7 @@ function leaves(parts: readonly MmsPart[], prefix: number[], out: Leaf[]): void 
     }
     const info = partInfo(p);
     out.push({
-      id: path.map((x) => x + 1).join('.'), path, part: p, data: p.data,
+      id: path.map((x) => x + 1).join('.'), path, data: p.data,
       name: info.name ?? info.filename ?? info.contentLocation, contentType: p.contentType.mediaType, encoding: info.transferEncoding,
     });
   });
@@ -87,15 +86,24 @@ function mergeFindings(a: InspectReport, b: InspectReport | null): Finding[] {
 }
 
 export async function scanPdu(pdu: MmsPdu, s: ScanSettings): Promise<ScannedPart[]> {
+  return scanLeaves(pduLeaves(pdu), s);
+}
+
+export function pduLeaves(pdu: MmsPdu): Leaf[] {
   const list: Leaf[] = [];
   if (pdu.parts !== null) leaves(pdu.parts, [], list);
   else if (pdu.body !== null && pdu.body.length > 0) {
-    list.push({ id: '1', path: null, part: null, data: pdu.body, name: null, contentType: pdu.contentType?.mediaType ?? '', encoding: null });
+    list.push({ id: '1', path: null, data: pdu.body, name: null, contentType: pdu.contentType?.mediaType ?? '', encoding: null });
   }
   for (const u of pdu.unparsed) {
     if (pdu.body === null && u.offset < pdu.bodyOffset) continue;
-    list.push({ id: `unparsed@${u.offset}`, path: null, part: null, data: (pdu.body ?? new Uint8Array(0)).subarray(u.offset - pdu.bodyOffset, u.offset - pdu.bodyOffset + u.length), name: null, contentType: 'application/octet-stream', encoding: null });
+    list.push({ id: `unparsed@${u.offset}`, path: null, data: (pdu.body ?? new Uint8Array(0)).subarray(u.offset - pdu.bodyOffset, u.offset - pdu.bodyOffset + u.length), name: null, contentType: 'application/octet-stream', encoding: null });
   }
+  return list;
+}
+
+/** Every leaf through inspectTarget (and its transfer-decoded form), in order. */
+export async function scanLeaves(list: readonly Leaf[], s: ScanSettings): Promise<ScannedPart[]> {
   const out: ScannedPart[] = [];
   for (const leaf of list) {
     const filename = leaf.name ?? `part-${leaf.id}`;

@@ -97,9 +97,17 @@ export function sendPdu(reply: FastifyReply, pdu: Uint8Array, close = false): Fa
  * message can no longer be rewritten, only cut, and the records must say `blocked`.
  */
 export async function scanAndDecide(ctx: ProxyContext, s: Session, pdu: MmsPdu, canRewrite: () => boolean = () => true): Promise<{ parts: ScannedPart[]; decision: MessageDecision }> {
+  return decideParts(ctx, s, await scanPdu(pdu, scanSettings(ctx)), canRewrite);
+}
+
+export function scanSettings(ctx: ProxyContext): { engines: ProxyContext['engines']; timeoutMs: number; fileFilter: ReadonlySet<string> } {
+  return { engines: ctx.engines, timeoutMs: ctx.config.scan.scanTimeoutMs, fileFilter: ctx.config.scan.fileFilter };
+}
+
+/** Metrics, the policy decision and one UTM record per finding that blocks or is monitored. */
+export function decideParts(ctx: ProxyContext, s: Session, parts: ScannedPart[], canRewrite: () => boolean = () => true): { parts: ScannedPart[]; decision: MessageDecision } {
   const { scan } = ctx.config;
-  const parts = await scanPdu(pdu, { engines: ctx.engines, timeoutMs: scan.scanTimeoutMs, fileFilter: scan.fileFilter });
-  ctx.metrics.parts.inc({ service: 'MM1' }, parts.length);
+  ctx.metrics.parts.inc({ service: s.service }, parts.length);
   for (const p of parts) for (const [engine, ms] of Object.entries(p.engineMs)) ctx.metrics.scanSeconds.observe({ engine }, ms / 1000);
   const decision = decideMessage(parts.map((p) => p.findings), {
     unscannableAction: ctx.config.unscannableAction, scanErrorAction: scan.scanErrorAction, removeBlocked: ctx.config.removeBlocked && canRewrite(),

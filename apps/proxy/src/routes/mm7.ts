@@ -1,0 +1,183 @@
+/**
+ * MM7: VASP ⇄ MMSC, SOAP 1.1 with MIME attachments (multipart/related). Every
+ * attachment (nested multiparts walked, transfer encodings undone, bytes
+ * outside parts included) is scanned; the request is then forwarded
+ * byte-identical, refused with the operation's SOAP Fault (RSErrorRsp toward a
+ * VASP, VASPErrorRsp toward the MMSC) over HTTP 500 — 2004 content refused,
+ * 2007 format corrupt, 4006 service unavailable — or, with REMOVE_BLOCKED,
+ * forwarded with the blocked parts replaced by text parts.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  Mm7Error, Mm7Status, buildFault, decodedBody, leaves, normalizeCid, parseMime, parseSoap, replaceParts,
+  type MimePart, type ReplyFor, type SoapRequest,
+} from '@mmsguard/mm7';
+import { readBody } from '../body.js';
+import type { ProxyContext } from '../context.js';
+import { scanLeaves, type Leaf } from '../inspect/mms.js';
+import { utmRecord, type Session } from '../records.js';
+import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
+import { decideParts, logVerdict, reasonText, scanSettings, type Outcome } from './mm1-shared.js';
+
+let sessions = 0;
+
+const FROM_MMSC = new Set(['DeliverReq', 'DeliveryReportReq', 'ReadReplyReq']);
+
+function session(ctx: ProxyContext, req: FastifyRequest): Session {
+  return {
+    service: 'MM7', direction: 'outgoing', sessionid: ++sessions,
+    srcip: req.socket.remoteAddress ?? '', srcport: req.socket.remotePort ?? 0,
+    dstip: ctx.mm7Upstream.host, dstport: ctx.mm7Upstream.port,
+    msgtype: null, transactionid: null, from: null, to: null,
+  };
+}
+
+function describe(ctx: ProxyContext, s: Session, soap: SoapRequest): void {
+  s.msgtype = soap.operation;
+  s.transactionid = soap.transactionId;
+  s.direction = FROM_MMSC.has(soap.operation) ? 'incoming' : 'outgoing';
+  s.from = ctx.redact(soap.sender ?? soap.vaspId);
+  s.to = soap.recipients.length > 0 ? soap.recipients.map((r) => ctx.redact(r)).join(',') : null;
+}
+
+function sendReply(reply: FastifyReply, r: { httpStatus: number; contentType: string; body: string }, extra: Record<string, string> = {}): FastifyReply {
+  return reply.code(r.httpStatus).type(r.contentType).headers(extra).send(r.body);
+}
+
+/** The SOAP root part: the `start` parameter's Content-ID, else the first part (RFC 2387). */
+function soapPart(root: MimePart): MimePart | null {
+  const kids = root.children ?? [];
+  const start = root.contentType.params['start'];
+  if (start !== undefined) {
+    const hit = kids.find((k) => k.contentId !== null && normalizeCid(k.contentId) === normalizeCid(start));
+    if (hit !== undefined) return hit;
+  }
+  return kids[0] ?? null;
+}
+
+async function forward(ctx: ProxyContext, s: Session, t0: number, req: FastifyRequest, reply: FastifyReply, body: Uint8Array | Readable, length: number | null, outcome: Outcome, rf: ReplyFor): Promise<FastifyReply> {
+  try {
+    const res = await ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body, contentLength: length });
+    const data = Buffer.from(await res.body.arrayBuffer());
+    logVerdict(ctx, s, t0, { ...outcome, status: res.statusCode });
+    return reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
+  } catch (e) {
+    const kind = classify(e);
+    ctx.metrics.upstreamErrors.inc({ service: 'MM7', kind });
+    logVerdict(ctx, s, t0, { ...outcome, action: 'error', reason: `upstream ${kind}: ${(e as Error).message}`, status: 500 });
+    return sendReply(reply, buildFault(rf, Mm7Status.SERVICE_UNAVAILABLE, 'upstream unreachable'));
+  }
+}
+
+async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const t0 = performance.now();
+  const s = session(ctx, req);
+  const ct = req.headers['content-type'] ?? '';
+  const type = ct.split(';')[0]?.trim().toLowerCase() ?? '';
+  const noReq: ReplyFor = { operation: null, transactionId: null, namespace: null, mm7Version: null };
+  const v = req.headers['content-length'];
+  const cl = v === undefined ? null : /^\d+$/.test(v) ? Number(v) : NaN;
+  if ((type !== 'multipart/related' && type !== 'text/xml') || Number.isNaN(cl)) {
+    logVerdict(ctx, s, t0, { action: 'rejected', subtype: 'malformed', reason: `content type ${type || 'none'} is not MM7`, status: 500 });
+    return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, 'expected multipart/related or text/xml'));
+  }
+  const { mm7 } = ctx.config;
+  const r = await readBody(req.raw, { declaredLength: cl, limit: mm7.oversizeLimit, budget: ctx.budget });
+  ctx.metrics.inflight.set(ctx.budget.inUse);
+  try {
+    if (r.kind === 'budget') {
+      ctx.metrics.rejected.inc({ service: 'MM7', reason: 'inflight-budget' });
+      logVerdict(ctx, s, t0, { action: 'rejected', reason: 'in-flight budget exhausted', status: 503 });
+      return sendReply(reply, { ...buildFault(noReq, Mm7Status.SERVICE_UNAVAILABLE, 'busy, retry later'), httpStatus: 503 }, { 'retry-after': '5' });
+    }
+    if (r.kind === 'aborted') {
+      logVerdict(ctx, s, t0, { action: 'aborted', reason: 'client aborted the upload' });
+      reply.hijack();
+      reply.raw.destroy();
+      return reply;
+    }
+    if (r.kind === 'length-mismatch') {
+      logVerdict(ctx, s, t0, { action: 'rejected', subtype: 'malformed', reason: 'body length does not match Content-Length', status: 500 });
+      return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, 'body length does not match Content-Length'));
+    }
+    if (r.kind === 'oversize') {
+      const size = cl ?? r.head.length;
+      const note = `(limit ${mm7.oversizeLimit} bytes)`;
+      if (mm7.oversizeAction === 'block') {
+        r.rest.on('error', () => undefined);
+        r.rest.resume();
+        ctx.log.warn(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
+        logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm7.oversizeLimit} bytes`, status: 500 });
+        return sendReply(reply, buildFault(noReq, Mm7Status.CONTENT_REFUSED, `message too large (limit ${mm7.oversizeLimit} bytes)`));
+      }
+      ctx.log.warn(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
+      const rest = r.rest;
+      const stream = Readable.from((async function* () {
+        if (r.head.length > 0) yield r.head;
+        for await (const c of rest as AsyncIterable<Buffer>) yield c;
+      })());
+      return await forward(ctx, s, t0, req, reply, stream, cl, { action: 'passthrough', subtype: 'oversize', reason: 'forwarded unscanned' }, noReq);
+    }
+    const body = r.body;
+    let soap: SoapRequest;
+    let attachments: Leaf[] = [];
+    // Leaf parts by offset, so a blocked part can be found again for REMOVE_BLOCKED.
+    let partsByStart = new Map<number, MimePart>();
+    try {
+      if (type === 'text/xml') {
+        soap = parseSoap(body.toString('utf8'));
+      } else {
+        const parsed = parseMime(body, ct);
+        const root = soapPart(parsed.root);
+        if (root === null) throw new Mm7Error('MMS_ERR_MM7_MIME', 'multipart/related without parts');
+        soap = parseSoap(Buffer.from(decodedBody(root)).toString('utf8'));
+        attachments = leaves(parsed.root).filter((l) => l !== root).map((l, i): Leaf => ({
+          id: String(i + 1), path: [l.start], data: l.raw, contentType: l.contentType.type,
+          name: l.contentType.params['name'] ?? l.contentLocation ?? (l.contentId !== null ? normalizeCid(l.contentId) : null),
+          encoding: l.transferEncoding,
+        }));
+        for (const u of parsed.unattributed) attachments.push({ id: `unattributed@${u.offset}`, path: null, data: body.subarray(u.offset, u.offset + u.length), contentType: 'application/octet-stream', name: null, encoding: null });
+        partsByStart = new Map(leaves(parsed.root).map((l) => [l.start, l]));
+      }
+    } catch (e) {
+      if (!(e instanceof Mm7Error)) throw e;
+      ctx.log.warn(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: body.length, sha256: null }, null, `(${e.code}: ${e.message})`));
+      logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'malformed', reason: e.code, bytes: body.length, status: 500 });
+      return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, e.message));
+    }
+    describe(ctx, s, soap);
+    const rf: ReplyFor = soap;
+    const { parts, decision } = decideParts(ctx, s, await scanLeaves(attachments, scanSettings(ctx)));
+    const base = { parts: parts.length, bytes: body.length };
+    const subtype = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
+    const reason = reasonText(parts, decision);
+    if (decision.action === 'forward') return await forward(ctx, s, t0, req, reply, body, body.length, { action: 'forwarded', ...base }, rf);
+    if (decision.action === 'transient') {
+      logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 500 });
+      return sendReply(reply, buildFault(rf, Mm7Status.SERVICE_UNAVAILABLE, 'content could not be scanned, retry later'));
+    }
+    if (decision.action === 'rewrite') {
+      const reps = [...decision.blockedParts].flatMap((i) => {
+        const p = parts[i];
+        const mp = p?.path?.[0] !== undefined ? partsByStart.get(p.path[0]) : undefined;
+        return p !== undefined && mp !== undefined ? [{ part: mp, text: `The attachment "${p.filename}" was removed by the network's content filter: ${reasonText([p], { ...decision, events: decision.events.filter((e) => parts[e.part] === p).map((e) => ({ ...e, part: 0 })) })}.` }] : [];
+      });
+      if (reps.length === decision.blockedParts.size) {
+        const rewritten = replaceParts(body, reps);
+        return await forward(ctx, s, t0, req, reply, rewritten, rewritten.length, { action: 'attachment-removed', subtype, reason, ...base }, rf);
+      }
+    }
+    logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 500 });
+    return sendReply(reply, buildFault(rf, Mm7Status.CONTENT_REFUSED, reason));
+  } finally {
+    ctx.budget.give(r.reserved);
+    ctx.metrics.inflight.set(ctx.budget.inUse);
+  }
+}
+
+export function registerMm7(app: FastifyInstance, ctx: ProxyContext): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  app.post('/*', (req, reply) => handleMm7(ctx, req, reply));
+}
