@@ -131,3 +131,71 @@ describe.skipIf(!HAVE)('MM7', () => {
     expect(g.body.includes(Buffer.from(eicarBytes()))).toBe(false);
   });
 });
+
+describe.skipIf(!HAVE)('MM7 server comforting', () => {
+  async function upstream(): Promise<{ url: string; close: () => Promise<void>; seen: { bytesAt500: number; complete: boolean; length: number }[] }> {
+    const { createServer } = await import('node:http');
+    const seen: { bytesAt500: number; complete: boolean; length: number }[] = [];
+    const srv = createServer((req, res) => {
+      const t0 = Date.now();
+      const e = { bytesAt500: 0, complete: false, length: 0 };
+      seen.push(e);
+      req.on('data', (c: Buffer) => {
+        e.length += c.length;
+        if (Date.now() - t0 <= 500) e.bytesAt500 = e.length;
+      });
+      req.on('end', () => {
+        e.complete = true;
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end('<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><SubmitRsp><Status><StatusCode>1000</StatusCode></Status></SubmitRsp></env:Body></env:Envelope>');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const a = srv.address();
+    return { url: `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`, seen, close: () => new Promise((r) => srv.close(() => r())) };
+  }
+
+  async function slowPost(url: string, g: Gen, chunk = 2000): Promise<{ status: number; text: string }> {
+    const { request } = await import('node:http');
+    return new Promise((resolve, reject) => {
+      const req = request(`${url}/mm7`, { method: 'POST', headers: { 'content-type': g.contentType, 'content-length': String(g.body.length) } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      let off = 0;
+      const step = (): void => {
+        req.write(g.body.subarray(off, off + chunk));
+        off += chunk;
+        if (off >= g.body.length) req.end();
+        else setTimeout(step, 50);
+      };
+      step();
+    });
+  }
+
+  it('trickles a slow SubmitReq to the MMSC and completes it when clean; cuts it when infected', async () => {
+    const up = await upstream();
+    try {
+      stack = await startStack({ MM1_UPSTREAM_URL: up.url, MM7_SERVER_COMFORT: 'on', MM7_COMFORT_INTERVAL: '0.2', MM7_COMFORT_AMOUNT: '100' }, up.url);
+      const clean = gen('--seed', '21', '--attachments', '1', '--target-size', '30000');
+      const r1 = await slowPost(stack.mm7, clean);
+      expect(r1.status).toBe(200);
+      expect(up.seen[0]).toMatchObject({ complete: true, length: clean.body.length });
+      expect(up.seen[0]?.bytesAt500).toBeGreaterThanOrEqual(100);
+      expect(up.seen[0]?.bytesAt500).toBeLessThanOrEqual(300);
+      const bad = gen('--seed', '22', '--attachments', '1', '--eicar', 'base64', '--target-size', '30000');
+      // The infected request is small: 200 bytes per 50 ms keeps it uploading past the first tick.
+      const r2 = await slowPost(stack.mm7, bad, 200);
+      expect(r2.status).toBe(500);
+      expect(r2.text).toMatch(/2004/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(up.seen[1]?.complete).toBe(false);
+      const vs = await verdicts(stack, 2);
+      expect(vs[1]).toMatchObject({ action: 'blocked', comfort_started: true });
+    } finally {
+      await up.close();
+    }
+  });
+});

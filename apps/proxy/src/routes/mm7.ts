@@ -13,6 +13,8 @@ import {
   Mm7Error, Mm7Status, buildFault, decodedBody, leaves, normalizeCid, parseMime, parseSoap, replaceParts,
   type MimePart, type ReplyFor, type SoapRequest,
 } from '@mmsguard/mm7';
+import type { Dispatcher } from 'undici';
+import { Comforter } from '@mmsguard/comfort';
 import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { scanLeaves, type Leaf } from '../inspect/mms.js';
@@ -56,9 +58,14 @@ function soapPart(root: MimePart): MimePart | null {
   return kids[0] ?? null;
 }
 
-async function forward(ctx: ProxyContext, s: Session, t0: number, req: FastifyRequest, reply: FastifyReply, body: Uint8Array | Readable, length: number | null, outcome: Outcome, rf: ReplyFor): Promise<FastifyReply> {
+function forward(ctx: ProxyContext, s: Session, t0: number, req: FastifyRequest, reply: FastifyReply, body: Uint8Array | Readable, length: number | null, outcome: Outcome, rf: ReplyFor): Promise<FastifyReply> {
+  const res = ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body, contentLength: length });
+  return relay(ctx, s, t0, reply, res, outcome, rf);
+}
+
+async function relay(ctx: ProxyContext, s: Session, t0: number, reply: FastifyReply, upstream: Promise<Dispatcher.ResponseData>, outcome: Outcome, rf: ReplyFor): Promise<FastifyReply> {
   try {
-    const res = await ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body, contentLength: length });
+    const res = await upstream;
     const data = Buffer.from(await res.body.arrayBuffer());
     logVerdict(ctx, s, t0, { ...outcome, status: res.statusCode });
     return reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
@@ -83,7 +90,21 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, 'expected multipart/related or text/xml'));
   }
   const { mm7 } = ctx.config;
-  const r = await readBody(req.raw, { declaredLength: cl, limit: mm7.oversizeLimit, budget: ctx.budget });
+  // Server comforting: the request to the upstream starts now and gets AMOUNT bytes per INTERVAL
+  // of what has arrived, while the VASP is still uploading and while the attachments are scanned.
+  let soFar: Uint8Array = new Uint8Array(0);
+  const comforter = mm7.serverComfort && cl !== null && cl <= mm7.oversizeLimit
+    ? new Comforter(ctx.comfort, () => soFar, { intervalMs: mm7.comfortIntervalMs, amount: mm7.comfortAmount })
+    : null;
+  comforter?.output.on('error', () => undefined);
+  const early = comforter !== null
+    ? ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body: comforter.output, contentLength: cl })
+    : null;
+  early?.catch(() => undefined);
+  const comfortInfo = (): Pick<Outcome, 'comfort_started' | 'comfort_bytes'> => (comforter !== null ? { comfort_started: comforter.started, comfort_bytes: comforter.sent } : {});
+  const r = await readBody(req.raw, { declaredLength: cl, limit: mm7.oversizeLimit, budget: ctx.budget, onProgress: (b) => (soFar = b) });
+  if (r.kind === 'complete') comforter?.inputComplete();
+  else comforter?.cut('upload failed');
   ctx.metrics.inflight.set(ctx.budget.inUse);
   try {
     if (r.kind === 'budget') {
@@ -142,6 +163,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
       }
     } catch (e) {
       if (!(e instanceof Mm7Error)) throw e;
+      comforter?.cut('malformed');
       ctx.log.warn(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: body.length, sha256: null }, null, `(${e.code}: ${e.message})`));
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'malformed', reason: e.code, bytes: body.length, status: 500 });
       return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, e.message));
@@ -152,12 +174,22 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     const base = { parts: parts.length, bytes: body.length };
     const subtype = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
     const reason = reasonText(parts, decision);
-    if (decision.action === 'forward') return await forward(ctx, s, t0, req, reply, body, body.length, { action: 'forwarded', ...base }, rf);
+    if (decision.action === 'forward') {
+      if (comforter !== null && early !== null) {
+        comforter.release();
+        return await relay(ctx, s, t0, reply, early, { action: 'forwarded', ...base, ...comfortInfo() }, rf);
+      }
+      return await forward(ctx, s, t0, req, reply, body, body.length, { action: 'forwarded', ...base }, rf);
+    }
+    // Blocked in any way: the comforted upstream request never completes. Once a byte went out,
+    // REMOVE_BLOCKED cannot rewrite either.
+    const started = comforter?.started ?? false;
+    comforter?.cut(decision.action);
     if (decision.action === 'transient') {
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 500 });
       return sendReply(reply, buildFault(rf, Mm7Status.SERVICE_UNAVAILABLE, 'content could not be scanned, retry later'));
     }
-    if (decision.action === 'rewrite') {
+    if (decision.action === 'rewrite' && !started) {
       const reps = [...decision.blockedParts].flatMap((i) => {
         const p = parts[i];
         const mp = p?.path?.[0] !== undefined ? partsByStart.get(p.path[0]) : undefined;
@@ -168,7 +200,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
         return await forward(ctx, s, t0, req, reply, rewritten, rewritten.length, { action: 'attachment-removed', subtype, reason, ...base }, rf);
       }
     }
-    logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 500 });
+    logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 500, ...comfortInfo() });
     return sendReply(reply, buildFault(rf, Mm7Status.CONTENT_REFUSED, reason));
   } finally {
     ctx.budget.give(r.reserved);
