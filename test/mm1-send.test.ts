@@ -17,7 +17,7 @@ const utm = (s: Stack): Record<string, unknown>[] => s.logs.filter((l) => l['typ
 
 describe('MM1 send', () => {
   it('forwards a clean message byte-identical and relays the MMSC reply', async () => {
-    stack = await startStack();
+    stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1' });
     const pdu = sendReq([text('hello world')]);
     const r = await post(stack.proxy, pdu, { 'x-wap-network-client-msisdn': '+4790000000' });
     expect(r.status).toBe(200);
@@ -142,7 +142,7 @@ describe('MM1 send', () => {
   });
 
   it('pseudonymises MSISDNs in the logs with MSISDN_HASH_KEY', async () => {
-    stack = await startStack({ MSISDN_HASH_KEY: 'secret' });
+    stack = await startStack({ MSISDN_HASH_KEY: 'secret', TRUSTED_GATEWAYS: '127.0.0.1' });
     await post(stack.proxy, sendReq([text('x')]), { 'x-wap-network-client-msisdn': '+4790000000' });
     const [v] = await verdicts(stack, 1);
     expect(v?.['from']).toMatch(/^h:[0-9a-f]{16}$/);

@@ -3,13 +3,27 @@
  * them on port 0). The MM1 app carries traffic; the admin app, on its own
  * port (loopback by default), health, readiness and metrics.
  */
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ProxyContext } from './context.js';
 import { registerMm1 } from './routes/mm1.js';
 import { registerMm7 } from './routes/mm7.js';
 
+/**
+ * Node checks `headersTimeout` only every `connectionsCheckingInterval` (30 s by default), so a
+ * slowloris client would get far more than HEADERS_TIMEOUT; check at least every second.
+ */
+function serverFactory(ctx: ProxyContext) {
+  return (handler: Parameters<typeof createServer>[1]) =>
+    createServer({
+      headersTimeout: ctx.config.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(ctx.config.headersTimeoutMs / 2))),
+    }, handler);
+}
+
 export function buildMm1App(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({
+    serverFactory: serverFactory(ctx),
     logger: false,
     // Slow handsets: the whole request (upload + scan) must fit; fastify's default is no limit at all.
     requestTimeout: ctx.config.requestTimeoutMs,
@@ -23,6 +37,7 @@ export function buildMm1App(ctx: ProxyContext): FastifyInstance {
 
 export function buildMm7App(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({
+    serverFactory: serverFactory(ctx),
     logger: false,
     requestTimeout: ctx.config.requestTimeoutMs,
     keepAliveTimeout: 72_000,
@@ -35,6 +50,14 @@ export function buildMm7App(ctx: ProxyContext): FastifyInstance {
 
 export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({ logger: false });
+  const token = ctx.config.adminToken;
+  if (token !== null) {
+    // /healthz stays open for liveness probes; readiness and metrics need the bearer token.
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url.startsWith('/healthz')) return;
+      if (req.headers.authorization !== `Bearer ${token}`) await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+    });
+  }
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks = await Promise.all(

@@ -106,6 +106,10 @@ const objectSchema = z.object({
     REQUEST_TIMEOUT: seconds('300', 86_400),
     SHUTDOWN_TIMEOUT: seconds('10', 600),
     SIM_PORT: port('8090'),
+    TRUSTED_GATEWAYS: z.string().optional().transform((x) => list(x).map((a) => a.replace(/^::ffff:/, ''))),
+    MSISDN_HEADER: z.string().default('x-wap-network-client-msisdn').transform((x) => x.trim().toLowerCase()),
+    ADMIN_TOKEN: z.string().optional().transform((x) => (x === undefined || x === '' ? null : x)),
+    HEADERS_TIMEOUT: seconds('30', 600),
 });
 
 const schema = objectSchema
@@ -163,6 +167,11 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly simPort: number;
+  /** Addresses whose MSISDN header is believed (the WAP gateways); from anyone else it is stripped. */
+  readonly trustedGateways: ReadonlySet<string>;
+  readonly msisdnHeader: string;
+  readonly adminToken: string | null;
+  readonly headersTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -215,6 +224,10 @@ export function parseConfig(env: Env): Config {
     requestTimeoutMs: v.REQUEST_TIMEOUT,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
     simPort: v.SIM_PORT,
+    trustedGateways: new Set(v.TRUSTED_GATEWAYS),
+    msisdnHeader: v.MSISDN_HEADER,
+    adminToken: v.ADMIN_TOKEN,
+    headersTimeoutMs: v.HEADERS_TIMEOUT,
   });
 }
 

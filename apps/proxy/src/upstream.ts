@@ -12,11 +12,15 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
 ]);
 
-export function forwardHeaders(h: IncomingHttpHeaders, clientIp: string | undefined): Record<string, string | string[]> {
+/**
+ * Headers for the upstream request. `drop` names headers the client may not set (an MSISDN header
+ * from an address that is no trusted gateway): they are not forwarded, so the MMSC cannot be fooled either.
+ */
+export function forwardHeaders(h: IncomingHttpHeaders, clientIp: string | undefined, drop?: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = new Set(String(h['connection'] ?? '').toLowerCase().split(',').map((x) => x.trim()));
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k) || k === drop) continue;
     out[k] = v;
   }
   if (clientIp !== undefined) {

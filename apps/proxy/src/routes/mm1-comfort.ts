@@ -25,9 +25,9 @@ import {
 import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import type { Session } from '../records.js';
-import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
+import { classify, responseHeaders } from '../upstream.js';
 import {
-  CONTENT_PDUS, describePdu, handleBodyFailure, logVerdict, reasonText, rewrite, scanAndDecide, sendPdu, tryDecode, type Outcome,
+  CONTENT_PDUS, describePdu, handleBodyFailure, logVerdict, reasonText, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 
 function comfortFields(c: Comforter): Pick<Outcome, 'comfort_started' | 'comfort_bytes'> {
@@ -42,7 +42,7 @@ export async function handleComfortedSend(
   const comforter = new Comforter(ctx.comfort, () => soFar, { intervalMs: mm1.comfortIntervalMs, amount: mm1.comfortAmount });
   comforter.output.on('error', () => undefined);
   const upstream: Promise<Dispatcher.ResponseData> = ctx.mm1Upstream.request({
-    method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body: comforter.output, contentLength: cl,
+    method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body: comforter.output, contentLength: cl,
   });
   // Settled later; a cut makes it reject, which is expected.
   upstream.catch(() => undefined);
@@ -86,7 +86,7 @@ export async function handleComfortedSend(
       // No byte has reached the MMSC yet: the rewritten message goes as a fresh request.
       const rewritten = rewrite(pdu, parts, decision);
       if (rewritten !== null) {
-        const res = ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body: rewritten, contentLength: rewritten.length });
+        const res = ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body: rewritten, contentLength: rewritten.length });
         return await relayUpstream(ctx, s, t0, reply, res, { action: 'attachment-removed', subtype, reason, ...base }, comforter);
       }
     }

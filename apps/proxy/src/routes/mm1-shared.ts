@@ -12,9 +12,9 @@ import type { BodyResult } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { scanPdu, type ScannedPart } from '../inspect/mms.js';
 import { utmRecord, verdictRecord, type Session } from '../records.js';
+import { forwardHeaders } from '../upstream.js';
 
 export const MMS = 'application/vnd.wap.mms-message';
-export const MSISDN_HEADER = 'x-wap-network-client-msisdn';
 export const CONTENT_PDUS = new Set<number>([MessageType.SEND_REQ, MessageType.FORWARD_REQ, MessageType.MBOX_UPLOAD_REQ, MessageType.RETRIEVE_CONF]);
 
 let sessions = 0;
@@ -23,6 +23,21 @@ let sessions = 0;
 export function discard(stream: Readable): void {
   stream.on('error', () => undefined);
   stream.destroy();
+}
+
+/** The MSISDN header, believed only from a configured WAP gateway (anyone could set it). */
+export function trustedMsisdn(ctx: ProxyContext, req: FastifyRequest): string | null {
+  const v = req.headers[ctx.config.msisdnHeader];
+  if (typeof v !== 'string') return null;
+  return ctx.config.trustedGateways.has((req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')) ? v : null;
+}
+
+/** Upstream request headers; an MSISDN header from an untrusted address is dropped and logged. */
+export function upstreamHeaders(ctx: ProxyContext, req: FastifyRequest): Record<string, string | string[]> {
+  const name = ctx.config.msisdnHeader;
+  const untrusted = req.headers[name] !== undefined && trustedMsisdn(ctx, req) === null;
+  if (untrusted) ctx.log.warn({ event: 'untrusted-msisdn', header: name, srcip: req.socket.remoteAddress ?? '', msg: 'MSISDN header from an address that is no trusted gateway: ignored and not forwarded' });
+  return forwardHeaders(req.headers, req.socket.remoteAddress, untrusted ? name : undefined);
 }
 
 export function newSession(ctx: ProxyContext, req: FastifyRequest, direction: Session['direction']): Session {
@@ -38,7 +53,7 @@ export function describePdu(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: Fas
   s.msgtype = messageTypeName(pdu.messageType);
   s.transactionid = transactionId(pdu);
   const from = wellKnown(pdu, FIELD.FROM);
-  const msisdn = req.headers[MSISDN_HEADER];
+  const msisdn = trustedMsisdn(ctx, req);
   const sender = from?.kind === 'from' && from.address !== null ? from.address.text : typeof msisdn === 'string' ? msisdn : null;
   s.from = ctx.redact(sender);
   const to = encodedStrings(pdu, FIELD.TO).map((a) => a.text);

@@ -13,10 +13,10 @@ import {
 import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
-import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
+import { classify, responseHeaders } from '../upstream.js';
 import {
   CONTENT_PDUS, MMS, contentLength, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
-  scanAndDecide, sendPdu, tryDecode, type Outcome,
+  scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 import { handleComfortedRetrieve, handleComfortedSend } from './mm1-comfort.js';
 
@@ -113,7 +113,7 @@ async function forward(
 ): Promise<FastifyReply> {
   const started = performance.now();
   try {
-    const res = await ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body, contentLength: length });
+    const res = await ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body, contentLength: length });
     const data = Buffer.from(await res.body.arrayBuffer());
     ctx.metrics.upstreamSeconds.observe({ service: 'MM1', method: 'POST' }, (performance.now() - started) / 1000);
     logVerdict(ctx, s, t0, { ...outcome, status: res.statusCode });
@@ -140,7 +140,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   }
   let res;
   try {
-    res = await ctx.mm1Upstream.request({ method: 'GET', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress) });
+    res = await ctx.mm1Upstream.request({ method: 'GET', path: req.url, headers: upstreamHeaders(ctx, req) });
   } catch (e) {
     const kind = classify(e);
     ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });

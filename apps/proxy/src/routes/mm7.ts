@@ -19,8 +19,8 @@ import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { scanLeaves, type Leaf } from '../inspect/mms.js';
 import { utmRecord, type Session } from '../records.js';
-import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
-import { decideParts, logVerdict, reasonText, scanSettings, type Outcome } from './mm1-shared.js';
+import { classify, responseHeaders } from '../upstream.js';
+import { decideParts, logVerdict, reasonText, scanSettings, upstreamHeaders, type Outcome } from './mm1-shared.js';
 
 let sessions = 0;
 
@@ -59,7 +59,7 @@ function soapPart(root: MimePart): MimePart | null {
 }
 
 function forward(ctx: ProxyContext, s: Session, t0: number, req: FastifyRequest, reply: FastifyReply, body: Uint8Array | Readable, length: number | null, outcome: Outcome, rf: ReplyFor): Promise<FastifyReply> {
-  const res = ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body, contentLength: length });
+  const res = ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body, contentLength: length });
   return relay(ctx, s, t0, reply, res, outcome, rf);
 }
 
@@ -98,7 +98,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     : null;
   comforter?.output.on('error', () => undefined);
   const early = comforter !== null
-    ? ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: forwardHeaders(req.headers, req.socket.remoteAddress), body: comforter.output, contentLength: cl })
+    ? ctx.mm7Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body: comforter.output, contentLength: cl })
     : null;
   early?.catch(() => undefined);
   const comfortInfo = (): Pick<Outcome, 'comfort_started' | 'comfort_bytes'> => (comforter !== null ? { comfort_started: comforter.started, comfort_bytes: comforter.sent } : {});

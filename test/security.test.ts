@@ -1,0 +1,96 @@
+/** Hostile HTTP and forged identity at the edge (issue 5): raw sockets on 127.0.0.1. */
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { post, startStack, verdicts, type Stack } from './harness.js';
+import { sendReq, text } from './pdus.js';
+
+let stack: Stack | null = null;
+afterEach(async () => {
+  await stack?.close();
+  stack = null;
+});
+
+/** Sends raw bytes, returns what came back before the socket closed (or after `waitMs`). */
+function raw(url: string, data: string | Buffer, waitMs = 2000): Promise<{ text: string; closedAfterMs: number }> {
+  const { port } = new URL(url);
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const sock = connect(Number(port), '127.0.0.1');
+    let text = '';
+    const done = (): void => resolve({ text, closedAfterMs: Date.now() - t0 });
+    sock.on('data', (d) => (text += d.toString('latin1')));
+    sock.on('close', done);
+    sock.on('error', () => undefined);
+    sock.write(data);
+    setTimeout(() => {
+      sock.destroy();
+    }, waitMs);
+  });
+}
+
+describe('HTTP edge', () => {
+  it('refuses conflicting Content-Lengths and Content-Length with Transfer-Encoding (no request smuggling)', async () => {
+    stack = await startStack();
+    const a = await raw(stack.proxy, 'POST /mms HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!');
+    expect(a.text).toMatch(/^HTTP\/1\.1 400/);
+    const b = await raw(stack.proxy, 'POST /mms HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    expect(b.text).toMatch(/^HTTP\/1\.1 400/);
+    expect(stack.sim.received).toHaveLength(0);
+  });
+
+  it('refuses oversized request headers with 431', async () => {
+    stack = await startStack();
+    const r = await raw(stack.proxy, `GET /mms/x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(r.text).toMatch(/^HTTP\/1\.1 431/);
+  });
+
+  it('closes a slowloris connection after HEADERS_TIMEOUT', async () => {
+    stack = await startStack({ HEADERS_TIMEOUT: '0.5' });
+    const { port } = new URL(stack.proxy);
+    const t0 = Date.now();
+    const closed = await new Promise<number>((resolve) => {
+      const sock = connect(Number(port), '127.0.0.1');
+      sock.on('error', () => undefined);
+      sock.write('GET /mms/x HTTP/1.1\r\nHost: x\r\n');
+      const drip = setInterval(() => sock.write('X-A: b\r\n'), 100);
+      sock.on('close', () => {
+        clearInterval(drip);
+        resolve(Date.now() - t0);
+      });
+      setTimeout(() => sock.destroy(), 5000);
+    });
+    // Node checks the headers timeout on its connection-check interval (up to ~1 s later).
+    expect(closed).toBeLessThan(3000);
+  });
+
+  it('does not forward hop-by-hop headers', async () => {
+    stack = await startStack();
+    const pdu = Buffer.from(sendReq([text('x')]));
+    const head = `POST /mms HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: ${pdu.length}\r\nConnection: close, X-Secret\r\nX-Secret: s\r\nProxy-Authorization: Basic x\r\n\r\n`;
+    await raw(stack.proxy, Buffer.concat([Buffer.from(head), pdu]));
+    const h = stack.sim.received[0]?.headers ?? {};
+    expect(h['x-secret']).toBeUndefined();
+    expect(h['proxy-authorization']).toBeUndefined();
+  });
+});
+
+describe('forged identity', () => {
+  it('ignores, strips and logs an MSISDN header from an address that is no trusted gateway', async () => {
+    stack = await startStack({ TRUSTED_GATEWAYS: '10.0.0.1' });
+    await post(stack.proxy, sendReq([text('x')]), { 'x-wap-network-client-msisdn': '+4712345678' });
+    expect(stack.sim.received[0]?.headers['x-wap-network-client-msisdn']).toBeUndefined();
+    const [v] = await verdicts(stack, 1);
+    expect(v?.['from']).toBeNull();
+    expect(stack.logs.find((l) => l['event'] === 'untrusted-msisdn')).toMatchObject({ srcip: '127.0.0.1' });
+  });
+});
+
+describe('admin listener', () => {
+  it('needs the bearer token for /metrics and /readyz when ADMIN_TOKEN is set; /healthz stays open', async () => {
+    stack = await startStack({ ADMIN_TOKEN: 't0ken' });
+    expect((await fetch(`${stack.admin}/metrics`)).status).toBe(401);
+    expect((await fetch(`${stack.admin}/readyz`)).status).toBe(401);
+    expect((await fetch(`${stack.admin}/metrics`, { headers: { authorization: 'Bearer t0ken' } })).status).toBe(200);
+    expect((await fetch(`${stack.admin}/healthz`)).status).toBe(200);
+  });
+});
