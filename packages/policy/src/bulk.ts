@@ -1,0 +1,70 @@
+/**
+ * Flood and duplicate protection (FortiOS Carrier's model): up to three
+ * escalating thresholds, each with its own window, limit, actions and block
+ * time. A sender (flood) or a content checksum (duplicate) over a threshold's
+ * limit within its window triggers its actions; `block` blocks the key for the
+ * block time, and any attempt during a block restarts the block timer.
+ * Decisions only; replies and logs are the proxy's.
+ */
+import type { CounterStore } from './store.js';
+
+export type BulkAction = 'log' | 'block' | 'alert';
+
+export interface Threshold {
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly actions: ReadonlySet<BulkAction>;
+  readonly blockMs: number;
+}
+
+export interface BulkVerdict {
+  /** The key is blocked (now, or by this very attempt). */
+  readonly blocked: boolean;
+  /** Index of the highest threshold crossed by this attempt, or -1. */
+  readonly threshold: number;
+  readonly actions: ReadonlySet<BulkAction>;
+  /** Events counted in the crossed threshold's window (0 when none crossed). */
+  readonly count: number;
+  /** The attempt fell inside an existing block (whose timer it restarted). */
+  readonly duringBlock: boolean;
+}
+
+const NONE: ReadonlySet<BulkAction> = new Set();
+
+/** Parses `LIMIT/WINDOW:ACTIONS[:BLOCK]` entries separated by `;`, e.g. `10/60:block+alert:300;5/10:log` (seconds). */
+export function parseThresholds(spec: string): Threshold[] {
+  const out: Threshold[] = [];
+  for (const raw of spec.split(';').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*:\s*([a-z+]+)(?:\s*:\s*(\d+(?:\.\d+)?))?$/i.exec(raw);
+    if (m === null) throw new RangeError(`threshold '${raw}' is not LIMIT/WINDOW:ACTIONS[:BLOCKTIME]`);
+    const actions = new Set(m[3]!.toLowerCase().split('+'));
+    for (const a of actions) if (a !== 'log' && a !== 'block' && a !== 'alert') throw new RangeError(`unknown action '${a}' in '${raw}'`);
+    const limit = Number(m[1]);
+    const windowMs = Math.round(Number(m[2]) * 1000);
+    if (limit < 1 || windowMs <= 0) throw new RangeError(`threshold '${raw}' needs a limit >= 1 and a window > 0`);
+    if (actions.has('block') && m[4] === undefined) throw new RangeError(`threshold '${raw}' blocks but has no block time`);
+    out.push({ limit, windowMs, actions: actions as Set<BulkAction>, blockMs: Math.round(Number(m[4] ?? 0) * 1000) });
+  }
+  if (out.length > 3) throw new RangeError('at most three thresholds');
+  return out;
+}
+
+/** Counts the attempt against every threshold and decides. `key` is the sender (flood) or the content checksum (duplicate). */
+export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[], now: number): Promise<BulkVerdict> {
+  const blockKey = `${kind}:block:${key}`;
+  const existing = await store.blocked(blockKey, now);
+  if (existing !== null) {
+    // FortiOS: any attempt during a block restarts the block timer.
+    await store.block(blockKey, now + existing.blockMs, existing.blockMs);
+    return { blocked: true, threshold: -1, actions: new Set<BulkAction>(['block']), count: 0, duringBlock: true };
+  }
+  const counts = await Promise.all(thresholds.map((t, i) => store.hit(`${kind}:${i}:${key}`, t.windowMs, now)));
+  let crossed = -1;
+  thresholds.forEach((t, i) => {
+    if ((counts[i] ?? 0) > t.limit) crossed = i;
+  });
+  if (crossed < 0) return { blocked: false, threshold: -1, actions: NONE, count: 0, duringBlock: false };
+  const t = thresholds[crossed] as Threshold;
+  if (t.actions.has('block')) await store.block(blockKey, now + t.blockMs, t.blockMs);
+  return { blocked: t.actions.has('block'), threshold: crossed, actions: t.actions, count: counts[crossed] ?? 0, duringBlock: false };
+}

@@ -1,0 +1,61 @@
+/**
+ * Shared counting state for flood and duplicate protection. Every operation
+ * is atomic on the store, so limits hold exactly across proxy instances that
+ * share one store (Redis); the in-memory store is the embedded default for a
+ * single instance.
+ */
+export interface CounterStore {
+  /** Records one event for `key` at `now` and returns how many fall in (now - windowMs, now]. */
+  hit(key: string, windowMs: number, now: number): Promise<number>;
+  /** Blocks `key` until `until` (ms since epoch); replaces an earlier block. */
+  block(key: string, until: number, blockMs: number): Promise<void>;
+  /** The block end of `key` if it is blocked at `now`, with its block length; null otherwise. */
+  blocked(key: string, now: number): Promise<{ until: number; blockMs: number } | null>;
+  /** Current blocks (for the admin endpoint), and releasing one. */
+  listBlocks(prefix: string, now: number): Promise<{ key: string; until: number }[]>;
+  release(key: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Sliding-window counters in process memory. Bounded: keys expire with their window. */
+export class MemoryStore implements CounterStore {
+  private readonly events = new Map<string, number[]>();
+  private readonly blocks = new Map<string, { until: number; blockMs: number }>();
+  private sweeps = 0;
+
+  hit(key: string, windowMs: number, now: number): Promise<number> {
+    const list = (this.events.get(key) ?? []).filter((t) => t > now - windowMs);
+    list.push(now);
+    this.events.set(key, list);
+    if (++this.sweeps % 1024 === 0) this.sweep(now, windowMs);
+    return Promise.resolve(list.length);
+  }
+
+  private sweep(now: number, windowMs: number): void {
+    for (const [k, v] of this.events) if ((v[v.length - 1] ?? 0) <= now - windowMs) this.events.delete(k);
+    for (const [k, b] of this.blocks) if (b.until <= now) this.blocks.delete(k);
+  }
+
+  block(key: string, until: number, blockMs: number): Promise<void> {
+    this.blocks.set(key, { until, blockMs });
+    return Promise.resolve();
+  }
+
+  blocked(key: string, now: number): Promise<{ until: number; blockMs: number } | null> {
+    const b = this.blocks.get(key);
+    if (b === undefined || b.until <= now) return Promise.resolve(null);
+    return Promise.resolve(b);
+  }
+
+  listBlocks(prefix: string, now: number): Promise<{ key: string; until: number }[]> {
+    return Promise.resolve([...this.blocks].filter(([k, b]) => k.startsWith(prefix) && b.until > now).map(([key, b]) => ({ key, until: b.until })));
+  }
+
+  release(key: string): Promise<boolean> {
+    return Promise.resolve(this.blocks.delete(key));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore, checkBulk, parseThresholds } from '../src/index.js';
+
+describe('thresholds', () => {
+  it('parses up to three LIMIT/WINDOW:ACTIONS[:BLOCK] entries', () => {
+    const t = parseThresholds('5/10:log; 10/60:block+alert:300;50/3600:block:86400');
+    expect(t.map((x) => [x.limit, x.windowMs, [...x.actions].sort().join('+'), x.blockMs])).toEqual([
+      [5, 10_000, 'log', 0], [10, 60_000, 'alert+block', 300_000], [50, 3_600_000, 'block', 86_400_000],
+    ]);
+  });
+
+  it('refuses malformed entries, unknown actions, blocks without a time, and a fourth threshold', () => {
+    for (const bad of ['5:log', '5/10:kill', '5/10:block', '0/10:log', '1/1:log;1/1:log;1/1:log;1/1:log']) expect(() => parseThresholds(bad), bad).toThrow(RangeError);
+  });
+});
+
+describe('checkBulk with a fake clock', () => {
+  const th = parseThresholds('3/10:log;5/10:block+alert:60');
+
+  it('logs past the first limit, blocks past the second, and counts only the window', async () => {
+    const s = new MemoryStore();
+    const seen = [];
+    for (let i = 0; i < 6; i++) seen.push(await checkBulk(s, 'flood', '+47', th, 1000 + i));
+    expect(seen.map((v) => [v.threshold, v.blocked])).toEqual([[-1, false], [-1, false], [-1, false], [0, false], [0, false], [1, true]]);
+    // another sender is not affected
+    expect((await checkBulk(s, 'flood', '+48', th, 1010)).blocked).toBe(false);
+  });
+
+  it('restarts the block timer on every attempt during a block', async () => {
+    const s = new MemoryStore();
+    for (let i = 0; i < 6; i++) await checkBulk(s, 'flood', 'a', th, i);
+    expect((await checkBulk(s, 'flood', 'a', th, 50_000)).duringBlock).toBe(true); // block would have ended at 60,005
+    expect((await checkBulk(s, 'flood', 'a', th, 100_000)).duringBlock).toBe(true); // restarted at 50,000 -> ends 110,000
+    expect((await checkBulk(s, 'flood', 'a', th, 170_001)).blocked).toBe(false); // restarted at 100,000 -> ended 160,000
+  });
+
+  it('forgets events older than the window', async () => {
+    const s = new MemoryStore();
+    for (let i = 0; i < 3; i++) await checkBulk(s, 'dupe', 'sha', th, i);
+    expect((await checkBulk(s, 'dupe', 'sha', th, 3)).threshold).toBe(0); // 4 in (−9997, 3]
+    // at 12,000 the window (2,000, 12,000] holds only this attempt
+    expect((await checkBulk(s, 'dupe', 'sha', th, 12_000)).threshold).toBe(-1);
+  });
+
+  it('lists and releases blocks', async () => {
+    const s = new MemoryStore();
+    for (let i = 0; i < 6; i++) await checkBulk(s, 'flood', 'x', th, i);
+    expect(await s.listBlocks('flood:block:', 10)).toEqual([{ key: 'flood:block:x', until: 60_005 }]);
+    expect(await s.release('flood:block:x')).toBe(true);
+    expect((await checkBulk(s, 'flood', 'x', th, 20)).duringBlock).toBe(false);
+  });
+});
