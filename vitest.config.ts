@@ -17,6 +17,7 @@ export default defineConfig({
       unit('policy', 'packages/policy'),
       unit('comfort', 'packages/comfort'),
       unit('mm7', 'packages/mm7'),
+      unit('state-redis', 'packages/state-redis', { globalSetup: ['test/redis-setup.ts'] }),
       unit('mmsc-sim', 'apps/mmsc-sim'),
       { test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, globalSetup: ['../packages/scan-clamd/test/clamd-setup.ts'] } },
     ],

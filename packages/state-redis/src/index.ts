@@ -1,0 +1,79 @@
+/**
+ * CounterStore on Redis: sliding windows as sorted sets updated by one Lua
+ * script (atomic, so N proxy instances share exact counts), blocks as keys
+ * that expire at their end. Commands fail fast when Redis is unreachable (no
+ * offline queue): the caller applies its fail-open/closed policy.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { CounterStore } from '@mmsguard/policy';
+
+const HIT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])
+`;
+
+export class RedisStore implements CounterStore {
+  private readonly redis: Redis;
+
+  constructor(url: string, private readonly prefix = 'mmsguard:') {
+    this.redis = new Redis(url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
+    // Connection errors surface on the commands; this only keeps them from being unhandled.
+    this.redis.on('error', () => undefined);
+    this.redis.defineCommand('mmsguardHit', { numberOfKeys: 1, lua: HIT });
+  }
+
+  async ready(): Promise<void> {
+    if (this.redis.status !== 'ready') await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('redis not ready')), 3000);
+      this.redis.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    await this.redis.ping();
+  }
+
+  async hit(key: string, windowMs: number, now: number): Promise<number> {
+    const member = `${now}-${randomBytes(6).toString('hex')}`;
+    const r = await (this.redis as unknown as { mmsguardHit(k: string, now: number, win: number, m: string): Promise<number> }).mmsguardHit(this.prefix + key, now, windowMs, member);
+    return Number(r);
+  }
+
+  async block(key: string, until: number, blockMs: number): Promise<void> {
+    await this.redis.set(this.prefix + key, `${until}:${blockMs}`, 'PXAT', until);
+  }
+
+  async blocked(key: string, now: number): Promise<{ until: number; blockMs: number } | null> {
+    const v = await this.redis.get(this.prefix + key);
+    if (v === null) return null;
+    const [until, blockMs] = v.split(':').map(Number);
+    if (until === undefined || blockMs === undefined || until <= now) return null;
+    return { until, blockMs };
+  }
+
+  async listBlocks(prefix: string, now: number): Promise<{ key: string; until: number }[]> {
+    const out: { key: string; until: number }[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const k of keys) {
+        const b = await this.blocked(k.slice(this.prefix.length), now);
+        if (b !== null) out.push({ key: k.slice(this.prefix.length), until: b.until });
+      }
+    } while (cursor !== '0');
+    return out;
+  }
+
+  async release(key: string): Promise<boolean> {
+    return (await this.redis.del(this.prefix + key)) > 0;
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+    return Promise.resolve();
+  }
+}
