@@ -65,6 +65,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       await mm7.close();
       await admin.close();
       await upstream.close();
+      await ctx.bulkStore?.close();
       await sim.app.close();
     },
   };

@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { releaseBulk } from '@mmsguard/policy';
 import type { ProxyContext } from './context.js';
 import { registerMm1 } from './routes/mm1.js';
 import { registerMm7 } from './routes/mm7.js';
@@ -72,6 +73,20 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
     );
     const ok = checks.every((c) => c.ready);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', engines: checks });
+  });
+  app.get('/bulk/blocks', async (_req, reply) => {
+    const store = ctx.bulkStore;
+    if (store === null) return reply.send({ blocks: [] });
+    const now = Date.now();
+    const blocks = [...(await store.listBlocks('flood:block:', now)), ...(await store.listBlocks('dupe:block:', now))];
+    return reply.send({ blocks: blocks.map((b) => ({ key: b.key, until: new Date(b.until).toISOString() })) });
+  });
+  app.delete('/bulk/blocks/:key', async (req, reply) => {
+    const { key } = req.params as { key: string };
+    const m = /^(flood|dupe):block:(.+)$/.exec(key);
+    const kind = m?.[1] === 'flood' ? 'flood' : 'dupe';
+    const released = ctx.bulkStore !== null && m !== null ? await releaseBulk(ctx.bulkStore, kind, m[2] ?? '', kind === 'flood' ? ctx.config.bulk.flood : ctx.config.bulk.dupe) : false;
+    return reply.code(released ? 200 : 404).send({ released });
   });
   app.get('/metrics', async (_req, reply) => {
     ctx.metrics.inflight.set(ctx.budget.inUse);

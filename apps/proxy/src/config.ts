@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseClamdAddresses } from '@mmsguard/scan-clamd';
+import { parseThresholds, type Threshold } from '@mmsguard/policy';
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -110,7 +111,21 @@ const objectSchema = z.object({
     MSISDN_HEADER: z.string().default('x-wap-network-client-msisdn').transform((x) => x.trim().toLowerCase()),
     ADMIN_TOKEN: z.string().optional().transform((x) => (x === undefined || x === '' ? null : x)),
     HEADERS_TIMEOUT: seconds('30', 600),
+    FLOOD_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
+    DUPE_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
+    STATE_STORE: z.string().default('memory').refine((x) => x === 'memory' || /^rediss?:\/\/[^\s]+$/.test(x), 'must be memory or redis://host:port'),
+    STATE_STORE_FAILURE: z.enum(['open', 'closed']).default('open'),
+    BULK_BLOCK_REPLY: z.enum(['deny', 'hide']).default('deny'),
 });
+
+function thresholds(x: string, ctx: z.RefinementCtx): Threshold[] {
+  try {
+    return parseThresholds(x);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+}
 
 const schema = objectSchema
   .superRefine(checkClamd)
@@ -172,6 +187,14 @@ export interface Config {
   readonly msisdnHeader: string;
   readonly adminToken: string | null;
   readonly headersTimeoutMs: number;
+  readonly bulk: {
+    readonly flood: readonly Threshold[];
+    readonly dupe: readonly Threshold[];
+    /** 'memory' or a redis:// URL. */
+    readonly store: string;
+    readonly failure: 'open' | 'closed';
+    readonly reply: 'deny' | 'hide';
+  };
 }
 
 export class ConfigError extends Error {}
@@ -228,6 +251,7 @@ export function parseConfig(env: Env): Config {
     msisdnHeader: v.MSISDN_HEADER,
     adminToken: v.ADMIN_TOKEN,
     headersTimeoutMs: v.HEADERS_TIMEOUT,
+    bulk: Object.freeze({ flood: v.FLOOD_THRESHOLDS, dupe: v.DUPE_THRESHOLDS, store: v.STATE_STORE, failure: v.STATE_STORE_FAILURE, reply: v.BULK_BLOCK_REPLY }),
   });
 }
 

@@ -2,6 +2,8 @@
 import type { Logger } from 'pino';
 import type { ScanEngine } from '@mmsguard/scan';
 import { ComfortScheduler } from '@mmsguard/comfort';
+import { MemoryStore, type CounterStore } from '@mmsguard/policy';
+import { RedisStore } from '@mmsguard/state-redis';
 import { VerdictCache } from './verdict-cache.js';
 import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
@@ -24,6 +26,8 @@ export interface ProxyContext {
   readonly comfort: ComfortScheduler;
   /** Recent blocked verdicts, so a handset's retries are refused at once. */
   readonly verdicts: VerdictCache;
+  /** Flood/duplicate state; null when no threshold is configured. */
+  readonly bulkStore: CounterStore | null;
 }
 
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
@@ -34,5 +38,6 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     redact: addressRedactor(config.msisdnHashKey),
     comfort: new ComfortScheduler(),
     verdicts: new VerdictCache(),
+    bulkStore: config.bulk.flood.length + config.bulk.dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store),
   };
 }

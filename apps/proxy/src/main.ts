@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       if (mm7Upstream !== null) await mm7Upstream.close();
       for (const c of closers) await c();
       await Promise.all(engines.map((e) => e.close()));
+      await ctx.bulkStore?.close();
       clearTimeout(force);
       process.exit(0);
     })();

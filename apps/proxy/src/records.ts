@@ -6,13 +6,16 @@ import type { LogAction, Subtype } from '@mmsguard/policy';
 import type { Finding } from '@mmsguard/scan';
 
 /** logid, eventtype, level and msg per subtype (FortiOS ids where FortiOS has one: virus, file-filter). */
-const UTM: Record<Subtype, { logid: string; eventtype: string; level: string; msg: string }> = {
+const UTM: Record<Subtype | 'flood' | 'dupe' | 'msisdn-filter', { logid: string; eventtype: string; level: string; msg: string }> = {
   virus: { logid: '0211008194', eventtype: 'infected', level: 'warning', msg: 'MMS attachment is infected.' },
   'file-filter': { logid: '1900064000', eventtype: 'file-filter', level: 'warning', msg: 'File was blocked by file filter.' },
   oversize: { logid: '0211008195', eventtype: 'oversize', level: 'warning', msg: 'MMS message exceeds the oversize limit.' },
   malformed: { logid: '0211008196', eventtype: 'malformed', level: 'warning', msg: 'MMS message could not be decoded.' },
   'scan-error': { logid: '0211008197', eventtype: 'scan-error', level: 'error', msg: 'Scan engine failed.' },
   unscannable: { logid: '0211008198', eventtype: 'unscannable', level: 'warning', msg: 'Content could not be scanned (archive limit).' },
+  flood: { logid: '0208020492', eventtype: 'mass-mms', level: 'warning', msg: 'Sender exceeded the flood threshold.' },
+  dupe: { logid: '0208020493', eventtype: 'mass-mms', level: 'warning', msg: 'Message exceeded the duplicate threshold.' },
+  'msisdn-filter': { logid: '0208020494', eventtype: 'msisdn-filter', level: 'notice', msg: 'Sender or recipient matched an MSISDN list.' },
 };
 
 export interface Session {
@@ -50,7 +53,7 @@ function detail(f: Finding | null): { virus: string | null; dtype: string | null
   }
 }
 
-export function utmRecord(s: Session, subtype: Subtype, action: LogAction, part: UtmPart, finding: Finding | null, note?: string): Record<string, unknown> {
+export function utmRecord(s: Session, subtype: Subtype | 'flood' | 'dupe' | 'msisdn-filter', action: LogAction, part: UtmPart, finding: Finding | null, note?: string): Record<string, unknown> {
   const u = UTM[subtype];
   const d = detail(finding);
   return {

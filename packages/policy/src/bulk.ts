@@ -68,3 +68,10 @@ export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key
   if (t.actions.has('block')) await store.block(blockKey, now + t.blockMs, t.blockMs);
   return { blocked: t.actions.has('block'), threshold: crossed, actions: t.actions, count: counts[crossed] ?? 0, duringBlock: false };
 }
+
+/** Releases a block and forgets the counts behind it (the admin's "release"). */
+export async function releaseBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[]): Promise<boolean> {
+  const released = await store.release(`${kind}:block:${key}`);
+  await Promise.all(thresholds.map((_, i) => store.reset(`${kind}:${i}:${key}`)));
+  return released;
+}

@@ -14,6 +14,8 @@ export interface CounterStore {
   /** Current blocks (for the admin endpoint), and releasing one. */
   listBlocks(prefix: string, now: number): Promise<{ key: string; until: number }[]>;
   release(key: string): Promise<boolean>;
+  /** Forgets the events counted under `key`. */
+  reset(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,11 @@ export class MemoryStore implements CounterStore {
 
   release(key: string): Promise<boolean> {
     return Promise.resolve(this.blocks.delete(key));
+  }
+
+  reset(key: string): Promise<void> {
+    this.events.delete(key);
+    return Promise.resolve();
   }
 
   close(): Promise<void> {

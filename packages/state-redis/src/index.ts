@@ -1,8 +1,8 @@
 /**
  * CounterStore on Redis: sliding windows as sorted sets updated by one Lua
  * script (atomic, so N proxy instances share exact counts), blocks as keys
- * that expire at their end. Commands fail fast when Redis is unreachable (no
- * offline queue): the caller applies its fail-open/closed policy.
+ * that expire at their end. Commands fail within about two seconds when Redis
+ * is unreachable: the caller applies its fail-open/closed policy.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -19,7 +19,9 @@ export class RedisStore implements CounterStore {
   private readonly redis: Redis;
 
   constructor(url: string, private readonly prefix = 'mmsguard:') {
-    this.redis = new Redis(url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
+    // Commands wait for the first connection (offline queue) but give up after one retry, so an
+    // unreachable Redis costs a request about two seconds at most, then the fail-open/closed policy.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) });
     // Connection errors surface on the commands; this only keeps them from being unhandled.
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('mmsguardHit', { numberOfKeys: 1, lua: HIT });
@@ -66,6 +68,10 @@ export class RedisStore implements CounterStore {
       }
     } while (cursor !== '0');
     return out;
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
   }
 
   async release(key: string): Promise<boolean> {

@@ -23,6 +23,7 @@ import {
   ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, mmsVersion, transactionId, type MmsPdu,
 } from 'wap-mms-decoder';
 import { readBody } from '../body.js';
+import { bulkCheck } from './bulk.js';
 import type { ProxyContext } from '../context.js';
 import type { Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
@@ -67,6 +68,12 @@ export async function handleComfortedSend(
       return sendPdu(reply, buildSendConf({ transactionId: pdu !== null ? transactionId(pdu) : null, version: pdu !== null ? mmsVersion(pdu) : null, status, text: pdu === null ? 'Message format corrupt' : `Content not accepted: ${hit?.reason ?? ''}` }));
     }
     describePdu(ctx, s, pdu, req);
+    const bulkHit = pdu.messageType === 0x80 ? await bulkCheck(ctx, s, pdu, req) : null;
+    if (bulkHit !== null) {
+      cut(bulkHit.subtype);
+      logVerdict(ctx, s, t0, { action: 'blocked', subtype: bulkHit.subtype, reason: bulkHit.reason, bytes: r.body.length, status: 200, ...comfortFields(comforter) });
+      return sendPdu(reply, bulkHit.reply);
+    }
     const scanned = CONTENT_PDUS.has(pdu.messageType) ? await scanAndDecide(ctx, s, pdu, () => !comforter.started) : null;
     const base = { parts: scanned?.parts.length ?? 0, bytes: r.body.length };
     if (scanned === null || scanned.decision.action === 'forward') {

@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, decode, isMmsError, mmsVersion, transactionId,
+  MessageType, ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, decode, isMmsError, mmsVersion, transactionId,
 } from 'wap-mms-decoder';
 import { readBody } from '../body.js';
 import type { ProxyContext } from '../context.js';
@@ -19,6 +19,7 @@ import {
   scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 import { handleComfortedRetrieve, handleComfortedSend } from './mm1-comfort.js';
+import { bulkCheck } from './bulk.js';
 
 async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const t0 = performance.now();
@@ -78,6 +79,11 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
     describePdu(ctx, s, pdu, req);
     if (!CONTENT_PDUS.has(pdu.messageType)) {
       return await forward(ctx, s, t0, req, reply, r.body, r.body.length, { action: 'forwarded', reason: 'no content to scan', bytes: r.body.length });
+    }
+    const bulkHit = pdu.messageType === MessageType.SEND_REQ ? await bulkCheck(ctx, s, pdu, req) : null;
+    if (bulkHit !== null) {
+      logVerdict(ctx, s, t0, { action: 'blocked', subtype: bulkHit.subtype, reason: bulkHit.reason, bytes: r.body.length, status: 200 });
+      return sendPdu(reply, bulkHit.reply);
     }
     const { parts, decision } = await scanAndDecide(ctx, s, pdu);
     const base = { parts: parts.length, bytes: r.body.length };

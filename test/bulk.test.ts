@@ -1,0 +1,84 @@
+/** Flood and duplicate protection through the proxy: in-memory, and shared in Redis across two instances. */
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
+import '../packages/state-redis/test/redis-setup.js';
+import { post, startStack, verdicts, type Stack } from './harness.js';
+import { sendReq, text } from './pdus.js';
+
+const redisUrl = inject('redisUrl');
+const stacks: Stack[] = [];
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((s) => s.close()));
+});
+async function stack(env: Record<string, string>): Promise<Stack> {
+  const s = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1', ...env });
+  stacks.push(s);
+  return s;
+}
+const status = (b: Uint8Array): number | null => octetHeader(decode(b), FIELD.RESPONSE_STATUS);
+const from = (msisdn: string): Record<string, string> => ({ 'x-wap-network-client-msisdn': msisdn });
+
+describe('flood protection (in-memory store)', () => {
+  it('blocks a sender past the limit with 0xE1, logs it, lists and releases the block', async () => {
+    const s = await stack({ FLOOD_THRESHOLDS: '3/60:block:60' });
+    const got: (number | null)[] = [];
+    for (let i = 0; i < 5; i++) got.push(status((await post(s.proxy, sendReq([text(`m${i}`)]), from('+47 900 00 001'))).body));
+    expect(got).toEqual([0x80, 0x80, 0x80, 0xe1, 0xe1]);
+    expect(s.sim.received).toHaveLength(3);
+    expect(status((await post(s.proxy, sendReq([text('other')]), from('+4790000002'))).body)).toBe(0x80);
+    expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'flood', logid: '0208020492', action: 'blocked' });
+    const vs = await verdicts(s, 6);
+    expect(vs[3]).toMatchObject({ action: 'blocked', subtype: 'flood' });
+    const list = (await (await fetch(`${s.admin}/bulk/blocks`)).json()) as { blocks: { key: string }[] };
+    expect(list.blocks.map((b) => b.key)).toEqual(['flood:block:+4790000001']);
+    expect((await fetch(`${s.admin}/bulk/blocks/${encodeURIComponent('flood:block:+4790000001')}`, { method: 'DELETE' })).status).toBe(200);
+    expect(status((await post(s.proxy, sendReq([text('again')]), from('+4790000001'))).body)).toBe(0x80);
+  });
+
+  it('can hide the block behind a plain Ok (nothing forwarded)', async () => {
+    const s = await stack({ FLOOD_THRESHOLDS: '1/60:block:60', BULK_BLOCK_REPLY: 'hide' });
+    await post(s.proxy, sendReq([text('a')]), from('+4711'));
+    const r = await post(s.proxy, sendReq([text('b')]), from('+4711'));
+    expect(status(r.body)).toBe(0x80);
+    expect(s.sim.received).toHaveLength(1);
+  });
+
+  it('only logs (monitored) for a log-only threshold', async () => {
+    const s = await stack({ FLOOD_THRESHOLDS: '1/60:log' });
+    await post(s.proxy, sendReq([text('a')]), from('+4712'));
+    expect(status((await post(s.proxy, sendReq([text('b')]), from('+4712'))).body)).toBe(0x80);
+    expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'flood', action: 'monitored' });
+  });
+});
+
+describe('duplicate protection', () => {
+  it('blocks the same content past the limit, from any senders', async () => {
+    const s = await stack({ DUPE_THRESHOLDS: '2/60:block:60' });
+    const same = sendReq([text('win a prize!')]);
+    const got = [];
+    for (const m of ['+4721', '+4722', '+4723']) got.push(status((await post(s.proxy, same, from(m))).body));
+    expect(got).toEqual([0x80, 0x80, 0xe1]);
+    expect(status((await post(s.proxy, sendReq([text('different')]), from('+4724'))).body)).toBe(0x80);
+    expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'dupe', action: 'blocked' });
+  });
+});
+
+describe.skipIf(redisUrl === null)('shared state in Redis', () => {
+  it('holds the flood limit across two proxy instances', async () => {
+    const env = { FLOOD_THRESHOLDS: '4/60:block:60', STATE_STORE: redisUrl!, MSISDN_HEADER: `x-msisdn-${Date.now()}` };
+    const a = await stack(env);
+    const b = await stack(env);
+    const hdr = { [env.MSISDN_HEADER]: `+47${Date.now()}` };
+    const got = [];
+    for (let i = 0; i < 6; i++) got.push(status((await post(i % 2 === 0 ? a.proxy : b.proxy, sendReq([text(`m${i}`)]), hdr)).body));
+    expect(got).toEqual([0x80, 0x80, 0x80, 0x80, 0xe1, 0xe1]);
+  });
+
+  it('follows STATE_STORE_FAILURE when Redis is unreachable: open forwards, closed answers 0xC0', async () => {
+    const open = await stack({ FLOOD_THRESHOLDS: '4/60:block:60', STATE_STORE: 'redis://127.0.0.1:1' });
+    expect(status((await post(open.proxy, sendReq([text('x')]), from('+4731'))).body)).toBe(0x80);
+    expect(open.logs.find((l) => l['event'] === 'state-store-error')).toBeDefined();
+    const closed = await stack({ FLOOD_THRESHOLDS: '4/60:block:60', STATE_STORE: 'redis://127.0.0.1:1', STATE_STORE_FAILURE: 'closed' });
+    expect(status((await post(closed.proxy, sendReq([text('x')]), from('+4731'))).body)).toBe(0xc0);
+  });
+});
