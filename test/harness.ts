@@ -52,6 +52,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
   });
   const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs, config.upstreamConnections);
   const ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
+  ctx.msisdnList?.watch(100);
   const mm1 = buildMm1App(ctx);
   const mm7 = buildMm7App(ctx);
   const admin = buildAdminApp(ctx);
@@ -66,6 +67,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       await admin.close();
       await upstream.close();
       await ctx.bulkStore?.close();
+      ctx.msisdnList?.close();
       await sim.app.close();
     },
   };

@@ -31,6 +31,9 @@ describe('node apps/proxy/dist/main.js', () => {
     [{ MM1_COMFORT_INTERVAL: '-1' }, 'MM1_COMFORT_INTERVAL'],
     [{ MM1_CLIENT_COMFORT: 'on', MM1_COMFORT_INTERVAL: '90', UPSTREAM_TIMEOUT: '60' }, 'MM1_COMFORT_INTERVAL'],
     [{ SIGNATURE_FILES: '/nonexistent.ndb' }, 'signature'],
+    [{ MSISDN_LIST: '/nonexistent.list' }, 'MSISDN_LIST'],
+    [{ FLOOD_THRESHOLDS: '10/60:block' }, 'FLOOD_THRESHOLDS'],
+    [{ STATE_STORE: 'memcached://x' }, 'STATE_STORE'],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}: one stderr line naming ${variable}, exit 2, nothing listens`, () => {
       const r = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', SIM_PORT: '0', ...{ MM1_PORT: '0', ADMIN_PORT: '0' }, ...env }, encoding: 'utf8', timeout: 20_000 });

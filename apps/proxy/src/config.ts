@@ -116,6 +116,7 @@ const objectSchema = z.object({
     STATE_STORE: z.string().default('memory').refine((x) => x === 'memory' || /^rediss?:\/\/[^\s]+$/.test(x), 'must be memory or redis://host:port'),
     STATE_STORE_FAILURE: z.enum(['open', 'closed']).default('open'),
     BULK_BLOCK_REPLY: z.enum(['deny', 'hide']).default('deny'),
+    MSISDN_LIST: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
 });
 
 function thresholds(x: string, ctx: z.RefinementCtx): Threshold[] {
@@ -194,6 +195,8 @@ export interface Config {
     readonly store: string;
     readonly failure: 'open' | 'closed';
     readonly reply: 'deny' | 'hide';
+    /** Path of the MSISDN list file, or null. */
+    readonly msisdnList: string | null;
   };
 }
 
@@ -251,7 +254,7 @@ export function parseConfig(env: Env): Config {
     msisdnHeader: v.MSISDN_HEADER,
     adminToken: v.ADMIN_TOKEN,
     headersTimeoutMs: v.HEADERS_TIMEOUT,
-    bulk: Object.freeze({ flood: v.FLOOD_THRESHOLDS, dupe: v.DUPE_THRESHOLDS, store: v.STATE_STORE, failure: v.STATE_STORE_FAILURE, reply: v.BULK_BLOCK_REPLY }),
+    bulk: Object.freeze({ flood: v.FLOOD_THRESHOLDS, dupe: v.DUPE_THRESHOLDS, store: v.STATE_STORE, failure: v.STATE_STORE_FAILURE, reply: v.BULK_BLOCK_REPLY, msisdnList: v.MSISDN_LIST }),
   });
 }
 

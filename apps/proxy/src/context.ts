@@ -5,6 +5,7 @@ import { ComfortScheduler } from '@mmsguard/comfort';
 import { MemoryStore, type CounterStore } from '@mmsguard/policy';
 import { RedisStore } from '@mmsguard/state-redis';
 import { VerdictCache } from './verdict-cache.js';
+import { MsisdnListFile } from './msisdn-list-file.js';
 import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
 import { addressRedactor } from './log.js';
@@ -28,6 +29,8 @@ export interface ProxyContext {
   readonly verdicts: VerdictCache;
   /** Flood/duplicate state; null when no threshold is configured. */
   readonly bulkStore: CounterStore | null;
+  /** The MSISDN list (hot-reloaded), or null. */
+  readonly msisdnList: MsisdnListFile | null;
 }
 
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
@@ -38,6 +41,7 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     redact: addressRedactor(config.msisdnHashKey),
     comfort: new ComfortScheduler(),
     verdicts: new VerdictCache(),
+    msisdnList: config.bulk.msisdnList === null ? null : new MsisdnListFile(config.bulk.msisdnList, log),
     bulkStore: config.bulk.flood.length + config.bulk.dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store),
   };
 }

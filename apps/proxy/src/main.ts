@@ -13,6 +13,7 @@ import { createContext } from './context.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { buildEngines } from './engines.js';
 import { createLogger } from './log.js';
+import { MsisdnListFile } from './msisdn-list-file.js';
 import { Upstream } from './upstream.js';
 
 function fail(message: string): never {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   }
   let engines;
   try {
+    if (config.bulk.msisdnList !== null) MsisdnListFile.load(config.bulk.msisdnList);
     engines = await buildEngines(config.scan);
   } catch (e) {
     fail(`invalid configuration: ${(e as Error).message}`);
@@ -48,7 +50,13 @@ async function main(): Promise<void> {
   // MM7 without MM7_UPSTREAM_URL goes to the same simulator, which answers MM7 too.
   const mm7Url = config.mm7.upstreamUrl ?? (config.mm1.upstreamUrl === null ? upstreamUrl : null);
   const mm7Upstream = mm7Url !== null ? new Upstream(mm7Url, config.upstreamTimeoutMs, config.upstreamConnections) : null;
-  const ctx = createContext(config, engines, log, upstream, mm7Upstream ?? upstream);
+  let ctx;
+  try {
+    ctx = createContext(config, engines, log, upstream, mm7Upstream ?? upstream);
+  } catch (e) {
+    fail(`invalid configuration: ${(e as Error).message}`);
+  }
+  ctx.msisdnList?.watch();
   const mm1: FastifyInstance = buildMm1App(ctx);
   const admin: FastifyInstance = buildAdminApp(ctx);
   const mm7: FastifyInstance | null = mm7Upstream !== null ? buildMm7App(ctx) : null;
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
       for (const c of closers) await c();
       await Promise.all(engines.map((e) => e.close()));
       await ctx.bulkStore?.close();
+      ctx.msisdnList?.close();
       clearTimeout(force);
       process.exit(0);
     })();

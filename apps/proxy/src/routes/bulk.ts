@@ -9,16 +9,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, wellKnown, type MmsPdu } from 'wap-mms-decoder';
-import { checkBulk, type BulkVerdict } from '@mmsguard/policy';
+import { checkBulk, matchList, normalizeAddress, type BulkVerdict } from '@mmsguard/policy';
 import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
 import { trustedMsisdn } from './mm1-shared.js';
 
-/** +47 900 00 000/TYPE=PLMN -> +4790000000; e-mail addresses lower-cased. */
-export function normalizeSender(a: string): string {
-  const bare = a.replace(/\/TYPE=.*$/i, '').trim();
-  return bare.includes('@') ? bare.toLowerCase() : bare.replace(/[^\d+]/g, '');
-}
 
 export function contentChecksum(pdu: MmsPdu): string {
   const h = createHash('sha256');
@@ -29,19 +24,42 @@ export function contentChecksum(pdu: MmsPdu): string {
 }
 
 export interface BulkOutcome {
-  readonly reply: Uint8Array;
-  readonly subtype: 'flood' | 'dupe' | 'scan-error';
+  /** The reply to send instead of scanning and forwarding; null for `exempt` (forward unscanned). */
+  readonly reply: Uint8Array | null;
+  readonly subtype: 'flood' | 'dupe' | 'msisdn-filter' | 'scan-error';
   readonly reason: string;
 }
 
-/** null: go on (scan and forward). Otherwise the reply to send instead. */
+/**
+ * null: go on (scan and forward). Otherwise what to do instead: a reply, or (MSISDN list `exempt`)
+ * forward without scanning. The MSISDN list is checked first, then flood, then duplicates.
+ */
 export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): Promise<BulkOutcome | null> {
-  const store = ctx.bulkStore;
-  if (store === null) return null;
   const { bulk } = ctx.config;
   const from = wellKnown(pdu, FIELD.FROM);
   const raw = trustedMsisdn(ctx, req) ?? (from?.kind === 'from' && from.address !== null ? from.address.text : null);
   const now = Date.now();
+  let skipMass = false;
+  if (ctx.msisdnList !== null) {
+    const addresses = [raw, ...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)]
+      .map((a) => (a === null ? '' : normalizeAddress(typeof a === 'string' ? a : a.text)));
+    const hit = matchList(ctx.msisdnList.rules, addresses);
+    if (hit !== null) {
+      const { rule } = hit;
+      const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
+      if (rule.action !== 'exempt-mass') {
+        ctx.log.warn(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
+      }
+      if (rule.action === 'block') {
+        const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: 'Service denied' });
+        return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${note}` };
+      }
+      if (rule.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${note}` };
+      skipMass = rule.action === 'exempt-mass';
+    }
+  }
+  const store = ctx.bulkStore;
+  if (store === null || skipMass) return null;
   const conf = (status: number, text: string | null): Uint8Array =>
     buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${now.toString(36)}` : null });
   const record = (kind: 'flood' | 'dupe', v: BulkVerdict, key: string): void => {
@@ -51,7 +69,7 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
   };
   try {
     for (const [kind, list, key] of [
-      ['flood', bulk.flood, raw === null ? null : normalizeSender(raw)],
+      ['flood', bulk.flood, raw === null ? null : normalizeAddress(raw)],
       ['dupe', bulk.dupe, bulk.dupe.length > 0 ? contentChecksum(pdu) : null],
     ] as const) {
       if (list.length === 0 || key === null || key === '') continue;

@@ -69,6 +69,10 @@ export async function handleComfortedSend(
     }
     describePdu(ctx, s, pdu, req);
     const bulkHit = pdu.messageType === 0x80 ? await bulkCheck(ctx, s, pdu, req) : null;
+    if (bulkHit?.reply === null) {
+      comforter.release();
+      return await relayUpstream(ctx, s, t0, reply, upstream, { action: 'forwarded', subtype: 'msisdn-filter', reason: bulkHit.reason, bytes: r.body.length }, comforter);
+    }
     if (bulkHit !== null) {
       cut(bulkHit.subtype);
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: bulkHit.subtype, reason: bulkHit.reason, bytes: r.body.length, status: 200, ...comfortFields(comforter) });

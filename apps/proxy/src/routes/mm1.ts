@@ -81,6 +81,9 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
       return await forward(ctx, s, t0, req, reply, r.body, r.body.length, { action: 'forwarded', reason: 'no content to scan', bytes: r.body.length });
     }
     const bulkHit = pdu.messageType === MessageType.SEND_REQ ? await bulkCheck(ctx, s, pdu, req) : null;
+    if (bulkHit?.reply === null) {
+      return await forward(ctx, s, t0, req, reply, r.body, r.body.length, { action: 'forwarded', subtype: 'msisdn-filter', reason: bulkHit.reason, bytes: r.body.length });
+    }
     if (bulkHit !== null) {
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: bulkHit.subtype, reason: bulkHit.reason, bytes: r.body.length, status: 200 });
       return sendPdu(reply, bulkHit.reply);

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { matchList, normalizeAddress, parseMsisdnList } from '../src/index.js';
+
+describe('MSISDN lists', () => {
+  const text = ['# operators list', 'block simple +47 900 00 001', 'exempt wildcard +4791*', 'exempt-mass regex ^\\+4692\\d{6}$', 'monitor wildcard +47????0000', ''].join('\n');
+
+  it('parses simple, wildcard and regex rules and matches the first rule in file order', () => {
+    const { rules, problems } = parseMsisdnList(text);
+    expect(problems).toEqual([]);
+    expect(rules.map((r) => r.action)).toEqual(['block', 'exempt', 'exempt-mass', 'monitor']);
+    const m = (a: string) => matchList(rules, [normalizeAddress(a)])?.rule.action ?? null;
+    expect(m('+4790000001/TYPE=PLMN')).toBe('block');
+    expect(m('+4791234567')).toBe('exempt');
+    expect(m('+4692123456')).toBe('exempt-mass');
+    expect(m('+4712340000')).toBe('monitor');
+    expect(m('+4412345678')).toBeNull();
+    expect(matchList(rules, ['+4412345678', '+4790000001'])?.rule.action).toBe('block');
+  });
+
+  it('reports bad lines with their numbers', () => {
+    const { rules, problems } = parseMsisdnList('block simple +47\nkill simple +1\nblock exact +2\nblock regex (\nonlytwo fields');
+    expect(rules).toHaveLength(1);
+    expect(problems.map((p) => p.line)).toEqual([2, 3, 4, 5]);
+  });
+});
