@@ -68,6 +68,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       await upstream.close();
       await ctx.bulkStore?.close();
       ctx.msisdnList?.close();
+      ctx.notifier?.close();
       await sim.app.close();
     },
   };

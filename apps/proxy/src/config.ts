@@ -116,6 +116,9 @@ const objectSchema = z.object({
     STATE_STORE: z.string().default('memory').refine((x) => x === 'memory' || /^rediss?:\/\/[^\s]+$/.test(x), 'must be memory or redis://host:port'),
     STATE_STORE_FAILURE: z.enum(['open', 'closed']).default('open'),
     BULK_BLOCK_REPLY: z.enum(['deny', 'hide']).default('deny'),
+    NOTIFY_URL: url,
+    NOTIFY_INTERVAL: seconds('60', 86_400),
+    NOTIFY_RATE: z.string().default('5').transform(Number).pipe(z.number().positive().max(1000)),
     MSISDN_LIST: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
 });
 
@@ -188,6 +191,7 @@ export interface Config {
   readonly msisdnHeader: string;
   readonly adminToken: string | null;
   readonly headersTimeoutMs: number;
+  readonly notify: { readonly url: string | null; readonly intervalMs: number; readonly perSecond: number };
   readonly bulk: {
     readonly flood: readonly Threshold[];
     readonly dupe: readonly Threshold[];
@@ -254,6 +258,7 @@ export function parseConfig(env: Env): Config {
     msisdnHeader: v.MSISDN_HEADER,
     adminToken: v.ADMIN_TOKEN,
     headersTimeoutMs: v.HEADERS_TIMEOUT,
+    notify: Object.freeze({ url: v.NOTIFY_URL, intervalMs: v.NOTIFY_INTERVAL, perSecond: v.NOTIFY_RATE }),
     bulk: Object.freeze({ flood: v.FLOOD_THRESHOLDS, dupe: v.DUPE_THRESHOLDS, store: v.STATE_STORE, failure: v.STATE_STORE_FAILURE, reply: v.BULK_BLOCK_REPLY, msisdnList: v.MSISDN_LIST }),
   });
 }

@@ -6,6 +6,7 @@ import { MemoryStore, type CounterStore } from '@mmsguard/policy';
 import { RedisStore } from '@mmsguard/state-redis';
 import { VerdictCache } from './verdict-cache.js';
 import { MsisdnListFile } from './msisdn-list-file.js';
+import { Notifier } from './notifier.js';
 import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
 import { addressRedactor } from './log.js';
@@ -31,10 +32,19 @@ export interface ProxyContext {
   readonly bulkStore: CounterStore | null;
   /** The MSISDN list (hot-reloaded), or null. */
   readonly msisdnList: MsisdnListFile | null;
+  readonly notifier: Notifier | null;
+  /** Logs one UTM record and hands it to the notifier. */
+  utm(record: Record<string, unknown>): void;
 }
 
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
+  const notifier = config.notify.url === null ? null : new Notifier({ url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond }, log);
   return {
+    notifier,
+    utm: (record) => {
+      log.warn(record);
+      notifier?.onUtm(record);
+    },
     config, engines, log, mm1Upstream, mm7Upstream,
     metrics: new Metrics(),
     budget: new ByteBudget(config.inflightLimit),

@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       await Promise.all(engines.map((e) => e.close()));
       await ctx.bulkStore?.close();
       ctx.msisdnList?.close();
+      ctx.notifier?.close();
       clearTimeout(force);
       process.exit(0);
     })();

@@ -48,7 +48,7 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
       const { rule } = hit;
       const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
       if (rule.action !== 'exempt-mass') {
-        ctx.log.warn(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
+        ctx.utm(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
       }
       if (rule.action === 'block') {
         const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: 'Service denied' });
@@ -64,7 +64,7 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
     buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${now.toString(36)}` : null });
   const record = (kind: 'flood' | 'dupe', v: BulkVerdict, key: string): void => {
     const action = v.blocked ? 'blocked' : 'monitored';
-    ctx.log.warn(utmRecord(s, kind, action, { filename: null, filetype: null, filesize: null, sha256: kind === 'dupe' ? key : null }, null,
+    ctx.utm(utmRecord(s, kind, action, { filename: null, filetype: null, filesize: null, sha256: kind === 'dupe' ? key : null }, null,
       v.duringBlock ? '(during a block; block timer restarted)' : `(${v.count} in the window of threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`));
   };
   try {

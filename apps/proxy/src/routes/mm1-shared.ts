@@ -130,7 +130,7 @@ export function decideParts(ctx: ProxyContext, s: Session, parts: ScannedPart[],
   for (const e of decision.events) {
     const p = parts[e.part];
     if (p === undefined) continue;
-    ctx.log.warn(utmRecord(s, e.subtype, e.action, { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() }, e.finding));
+    ctx.utm(utmRecord(s, e.subtype, e.action, { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() }, e.finding));
   }
   return { parts, decision };
 }

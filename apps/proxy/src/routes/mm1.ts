@@ -44,7 +44,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
       const size = cl ?? r.head.length;
       const note = `(${cl !== null ? `${cl} bytes` : `more than ${mm1.oversizeLimit} bytes`}, limit ${mm1.oversizeLimit})`;
       if (mm1.oversizeAction === 'block') {
-        ctx.log.warn(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
+        ctx.utm(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm1.oversizeLimit} bytes`, status: 200 });
         // Nothing more is buffered, but the rest of the upload is read and dropped: a client still
         // sending when the connection closes gets a reset instead of our answer.
@@ -55,7 +55,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
           status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: `Message too large: the limit is ${mm1.oversizeLimit} bytes`,
         }));
       }
-      ctx.log.warn(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
+      ctx.utm(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
       const rest = r.rest;
       const stream = Readable.from((async function* () {
         if (r.head.length > 0) yield r.head;
@@ -72,7 +72,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
       } catch (e) {
         code = isMmsError(e) ? e.code : code;
       }
-      ctx.log.warn(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: r.body.length, sha256: null }, null, `(${code})`));
+      ctx.utm(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: r.body.length, sha256: null }, null, `(${code})`));
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'malformed', reason: code, bytes: r.body.length, status: 200 });
       return sendPdu(reply, buildSendConf({ transactionId: null, status: ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT, text: 'Message format corrupt' }));
     }
@@ -180,14 +180,14 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
       const note = `(limit ${mm1.oversizeLimit} bytes)`;
       if (mm1.oversizeAction === 'block') {
         discard(r.rest);
-        ctx.log.warn(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: Number.isFinite(cl) ? cl : null, sha256: null }, null, note));
+        ctx.utm(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: Number.isFinite(cl) ? cl : null, sha256: null }, null, note));
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm1.oversizeLimit} bytes`, status: 200 });
         return sendPdu(reply, buildRetrieveConfError({
           transactionId: head !== null ? transactionId(head) : null, version: head !== null ? mmsVersion(head) : null,
           text: `Message too large to be delivered (limit ${mm1.oversizeLimit} bytes)`, date: Date.now() / 1000,
         }));
       }
-      ctx.log.warn(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: Number.isFinite(cl) ? cl : null, sha256: null }, null, note));
+      ctx.utm(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: Number.isFinite(cl) ? cl : null, sha256: null }, null, note));
       logVerdict(ctx, s, t0, { action: 'passthrough', subtype: 'oversize', reason: 'delivered unscanned', status: 200 });
       const rest = r.rest;
       return reply.code(200).headers(headers).send(Readable.from((async function* () {

@@ -128,11 +128,11 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
       if (mm7.oversizeAction === 'block') {
         r.rest.on('error', () => undefined);
         r.rest.resume();
-        ctx.log.warn(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
+        ctx.utm(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm7.oversizeLimit} bytes`, status: 500 });
         return sendReply(reply, buildFault(noReq, Mm7Status.CONTENT_REFUSED, `message too large (limit ${mm7.oversizeLimit} bytes)`));
       }
-      ctx.log.warn(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
+      ctx.utm(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
       const rest = r.rest;
       const stream = Readable.from((async function* () {
         if (r.head.length > 0) yield r.head;
@@ -164,7 +164,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     } catch (e) {
       if (!(e instanceof Mm7Error)) throw e;
       comforter?.cut('malformed');
-      ctx.log.warn(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: body.length, sha256: null }, null, `(${e.code}: ${e.message})`));
+      ctx.utm(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: body.length, sha256: null }, null, `(${e.code}: ${e.message})`));
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'malformed', reason: e.code, bytes: body.length, status: 500 });
       return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, e.message));
     }

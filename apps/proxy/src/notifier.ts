@@ -1,0 +1,127 @@
+/**
+ * Administrator notifications (issue 6): a webhook that receives JSON for
+ * virus, file-block, flood, duplicate and list-block events. The first event
+ * of a kind and key goes out at once, then at most one notice per
+ * NOTIFY_INTERVAL carrying how many more occurred; a global rate limit caps
+ * notices per second; the queue is bounded (drops are counted, never block a
+ * message); delivery is retried with exponential backoff.
+ */
+import type { Logger } from 'pino';
+import { request } from 'undici';
+
+export interface NotifierOptions {
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly perSecond: number;
+  readonly maxQueue?: number;
+  readonly retries?: number;
+}
+
+interface Pending {
+  first: Record<string, unknown>;
+  count: number;
+  lastSent: number;
+}
+
+export class Notifier {
+  private readonly groups = new Map<string, Pending>();
+  private readonly queue: Record<string, unknown>[] = [];
+  private sending = false;
+  private tokens: number;
+  private lastRefill = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+  dropped = 0;
+  sent = 0;
+
+  constructor(private readonly opts: NotifierOptions, private readonly log: Logger | null) {
+    this.tokens = opts.perSecond;
+    // Flushes the "N more" counts every interval; unref'd so it never keeps the process alive.
+    this.timer = setInterval(() => this.flushCounts(), Math.max(100, opts.intervalMs));
+    this.timer.unref();
+  }
+
+  /** Called for every UTM record; only blocking events of the notified kinds are considered. */
+  onUtm(rec: Record<string, unknown>): void {
+    const subtype = typeof rec['subtype'] === 'string' ? rec['subtype'] : '';
+    const kind = { virus: 'virus', 'file-filter': 'file-block', flood: 'flood', dupe: 'duplicate', 'msisdn-filter': 'list-block' }[subtype];
+    if (kind === undefined || rec['action'] === 'monitored' || rec['action'] === 'passthrough') return;
+    const what = kind === 'virus' ? rec['virus'] : kind === 'file-block' ? rec['filetype'] : rec['from'] ?? rec['analyticscksum'];
+    const key = `${kind}:${typeof what === 'string' ? what : ''}`;
+    const g = this.groups.get(key);
+    if (g === undefined) {
+      this.groups.set(key, { first: rec, count: 0, lastSent: Date.now() });
+      this.enqueue({ event: kind, first: true, count: 1, record: rec });
+    } else g.count++;
+  }
+
+  private flushCounts(): void {
+    const now = Date.now();
+    for (const [key, g] of this.groups) {
+      if (now - g.lastSent < this.opts.intervalMs) continue;
+      if (g.count > 0) {
+        this.enqueue({ event: key.split(':')[0], first: false, count: g.count, record: g.first });
+        g.count = 0;
+        g.lastSent = now;
+      } else this.groups.delete(key);
+    }
+  }
+
+  private enqueue(n: Record<string, unknown>): void {
+    if (this.queue.length >= (this.opts.maxQueue ?? 1000)) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push({ ...n, time: new Date().toISOString(), source: 'mmsguard' });
+    void this.pump();
+  }
+
+  private takeToken(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.opts.perSecond, this.tokens + ((now - this.lastRefill) / 1000) * this.opts.perSecond);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        if (!this.takeToken()) {
+          await new Promise((r) => setTimeout(r, 1000 / this.opts.perSecond).unref());
+          continue;
+        }
+        const n = this.queue.shift() as Record<string, unknown>;
+        await this.deliver(n);
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private async deliver(n: Record<string, unknown>): Promise<void> {
+    const retries = this.opts.retries ?? 3;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      try {
+        const res = await request(this.opts.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(n), headersTimeout: 5000, bodyTimeout: 5000 });
+        await res.body.dump();
+        if (res.statusCode < 300) {
+          this.sent++;
+          return;
+        }
+      } catch {
+        // retried below
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt).unref());
+    }
+    this.dropped++;
+    this.log?.error({ event: 'notify-failed', msg: `webhook ${this.opts.url} did not accept a notification after ${retries + 1} attempts` });
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
