@@ -10,11 +10,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort, waitFor } from './harness.js';
 import { encode, textPart } from 'wap-mms-decoder';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,27 +23,6 @@ const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const REPS = Number(process.env['BENCH_REPS'] ?? 2);
 const CONNS = (process.env['BENCH_CONNECTIONS'] ?? '10,100').split(',').map(Number);
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 function body300k(): Buffer {
   const img = new Uint8Array(300 * 1024 - 600);

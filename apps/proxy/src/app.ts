@@ -22,29 +22,26 @@ function serverFactory(ctx: ProxyContext) {
     }, handler);
 }
 
-export function buildMm1App(ctx: ProxyContext): FastifyInstance {
-  const app = Fastify({
+/** A traffic listener: slow handsets' whole request (upload + scan) must fit requestTimeout; fastify's default is no limit. */
+function trafficApp(ctx: ProxyContext): FastifyInstance {
+  return Fastify({
     serverFactory: serverFactory(ctx),
     logger: false,
-    // Slow handsets: the whole request (upload + scan) must fit; fastify's default is no limit at all.
     requestTimeout: ctx.config.requestTimeoutMs,
     keepAliveTimeout: 72_000,
     bodyLimit: Number.MAX_SAFE_INTEGER,
     return503OnClosing: true,
   });
+}
+
+export function buildMm1App(ctx: ProxyContext): FastifyInstance {
+  const app = trafficApp(ctx);
   registerMm1(app, ctx);
   return app;
 }
 
 export function buildMm7App(ctx: ProxyContext): FastifyInstance {
-  const app = Fastify({
-    serverFactory: serverFactory(ctx),
-    logger: false,
-    requestTimeout: ctx.config.requestTimeoutMs,
-    keepAliveTimeout: 72_000,
-    bodyLimit: Number.MAX_SAFE_INTEGER,
-    return503OnClosing: true,
-  });
+  const app = trafficApp(ctx);
   registerMm7(app, ctx);
   return app;
 }
