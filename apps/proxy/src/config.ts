@@ -235,14 +235,7 @@ export function parseConfig(env: Env): Config {
     adminPort: v.ADMIN_PORT,
     mm1: Object.freeze(proto('MM1')),
     mm7: Object.freeze(proto('MM7')),
-    scan: Object.freeze({
-      engines: v.SCAN_ENGINES,
-      clamdAddress: v.CLAMD_ADDRESS?.trim() ?? null,
-      scanTimeoutMs: v.SCAN_TIMEOUT,
-      scanErrorAction: v.SCAN_ERROR_ACTION,
-      signatureFiles: v.SIGNATURE_FILES,
-      fileFilter: new Set(v.FILE_FILTER),
-    }),
+    scan: scanConfigOf(v),
     unscannableAction: v.UNSCANNABLE_ACTION,
     removeBlocked: v.REMOVE_BLOCKED,
     logLevel: v.LOG_LEVEL,
@@ -267,7 +260,10 @@ export function parseConfig(env: Env): Config {
 export function parseScanConfig(env: Env): ScanConfig {
   const r = z.object(scanSchema).superRefine(checkClamd).safeParse(env);
   if (!r.success) throw new ConfigError(firstIssue(r.error));
-  const v = r.data;
+  return scanConfigOf(r.data);
+}
+
+function scanConfigOf(v: z.output<z.ZodObject<typeof scanSchema>>): ScanConfig {
   return Object.freeze({
     engines: v.SCAN_ENGINES,
     clamdAddress: v.CLAMD_ADDRESS?.trim() ?? null,

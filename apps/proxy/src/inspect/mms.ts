@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { inspectTarget, type Finding, type ScanEngine, type InspectReport } from '@mmsguard/scan';
 import { partInfo, type MmsPart, type MmsPdu } from 'wap-mms-decoder';
+import { decodedBody } from '@mmsguard/mm7';
 
 export interface ScannedPart {
   /** Position path, "2" or "2.1" for a part inside part 2. */
@@ -28,26 +29,6 @@ export interface ScanSettings {
   readonly timeoutMs: number;
   readonly fileFilter: ReadonlySet<string>;
   readonly signal?: AbortSignal;
-}
-
-function decodeQuotedPrintable(b: Uint8Array): Uint8Array {
-  const s = Buffer.from(b).toString('latin1').replace(/=\r?\n/g, '');
-  const out = Buffer.alloc(s.length);
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x3d && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
-      out[n++] = parseInt(s.slice(i + 1, i + 3), 16);
-      i += 2;
-    } else out[n++] = c;
-  }
-  return out.subarray(0, n);
-}
-
-export function transferDecoded(data: Uint8Array, encoding: string | null): Uint8Array | null {
-  if (encoding === 'base64') return Buffer.from(Buffer.from(data).toString('latin1'), 'base64');
-  if (encoding === 'quoted-printable') return decodeQuotedPrintable(data);
-  return null;
 }
 
 function lazyHash(data: Uint8Array): () => string {
@@ -109,7 +90,7 @@ export async function scanLeaves(list: readonly Leaf[], s: ScanSettings): Promis
     const filename = leaf.name ?? `part-${leaf.id}`;
     const opts = { engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter, ...(s.signal ? { signal: s.signal } : {}) };
     const report = await inspectTarget({ path: filename, data: leaf.data, name: leaf.name, declaredType: leaf.contentType }, opts);
-    const decoded = transferDecoded(leaf.data, leaf.encoding);
+    const decoded = leaf.encoding === 'base64' || leaf.encoding === 'quoted-printable' ? decodedBody({ raw: leaf.data, transferEncoding: leaf.encoding }) : null;
     const second = decoded === null ? null : await inspectTarget({ path: `${filename} (${leaf.encoding ?? ''}-decoded)`, data: decoded, name: leaf.name, declaredType: leaf.contentType }, opts);
     out.push({
       id: leaf.id, path: leaf.path, filename, contentType: leaf.contentType, size: leaf.data.length,

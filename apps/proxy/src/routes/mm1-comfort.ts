@@ -26,9 +26,9 @@ import { readBody } from '../body.js';
 import { bulkCheck } from './bulk.js';
 import type { ProxyContext } from '../context.js';
 import type { Session } from '../records.js';
-import { classify, responseHeaders } from '../upstream.js';
+import { responseHeaders } from '../upstream.js';
 import {
-  CONTENT_PDUS, describePdu, handleBodyFailure, logVerdict, reasonText, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
+  CONTENT_PDUS, describePdu, handleBodyFailure, logVerdict, reasonText, relaySend, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 
 function comfortFields(c: Comforter): Pick<Outcome, 'comfort_started' | 'comfort_bytes'> {
@@ -58,7 +58,8 @@ export async function handleComfortedSend(
     }
     comforter.inputComplete();
     const pdu = tryDecode(r.body);
-    const hit = ctx.verdicts.get(`sha:${hashOf(r.body)}`);
+    const bodyKey = `sha:${hashOf(r.body)}`;
+    const hit = ctx.verdicts.get(bodyKey);
     if (pdu === null || hit !== null) {
       cut(pdu === null ? 'malformed' : 'known content');
       const o = { action: 'blocked', subtype: pdu === null ? 'malformed' : hit?.subtype ?? null, reason: pdu === null ? 'undecodable PDU' : `cached verdict: ${hit?.reason ?? ''}`, bytes: r.body.length, status: 200, ...comfortFields(comforter) };
@@ -101,7 +102,7 @@ export async function handleComfortedSend(
         return await relayUpstream(ctx, s, t0, reply, res, { action: 'attachment-removed', subtype, reason, ...base }, comforter);
       }
     }
-    ctx.verdicts.set(`sha:${hashOf(r.body)}`, { subtype, reason });
+    ctx.verdicts.set(bodyKey, { subtype, reason });
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 200, ...comfortFields(comforter) });
     return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, `Content not accepted: ${reason}`));
   } finally {
@@ -114,21 +115,10 @@ function hashOf(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-async function relayUpstream(
+function relayUpstream(
   ctx: ProxyContext, s: Session, t0: number, reply: FastifyReply, upstream: Promise<Dispatcher.ResponseData>, outcome: Outcome, c: Comforter,
 ): Promise<FastifyReply> {
-  try {
-    const res = await upstream;
-    const data = Buffer.from(await res.body.arrayBuffer());
-    logVerdict(ctx, s, t0, { ...outcome, status: res.statusCode, ...comfortFields(c) });
-    return reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
-  } catch (e) {
-    const kind = classify(e);
-    ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });
-    logVerdict(ctx, s, t0, { ...outcome, action: 'error', reason: `upstream ${kind}: ${(e as Error).message}`, status: 200, ...comfortFields(c) });
-    const status = kind === 'timeout' ? ResponseStatus.ERROR_TRANSIENT_FAILURE : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
-    return sendPdu(reply, buildSendConf({ transactionId: s.transactionid, status, text: 'Temporary network problem, please retry' }));
-  }
+  return relaySend(ctx, s, t0, reply, upstream, outcome, () => comfortFields(c));
 }
 
 export async function handleComfortedRetrieve(

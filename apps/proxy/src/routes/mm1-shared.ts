@@ -5,14 +5,15 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  FIELD, MessageType, decode, encodedStrings, isMmsError, messageTypeName, reencodeWithParts, textPart, transactionId, wellKnown, type MmsPdu,
+  FIELD, MessageType, ResponseStatus, buildSendConf, decode, encodedStrings, isMmsError, messageTypeName, reencodeWithParts, textPart, transactionId, wellKnown, type MmsPdu,
 } from 'wap-mms-decoder';
 import { decideMessage, type MessageDecision } from '@mmsguard/policy';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { scanPdu, type ScannedPart } from '../inspect/mms.js';
 import { utmRecord, verdictRecord, type Session } from '../records.js';
-import { forwardHeaders } from '../upstream.js';
+import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
+import type { Dispatcher } from 'undici';
 
 export const MMS = 'application/vnd.wap.mms-message';
 export const CONTENT_PDUS = new Set<number>([MessageType.SEND_REQ, MessageType.FORWARD_REQ, MessageType.MBOX_UPLOAD_REQ, MessageType.RETRIEVE_CONF]);
@@ -180,3 +181,28 @@ export function tryDecode(b: Uint8Array): MmsPdu | null {
   }
 }
 
+
+/**
+ * Awaits the MMSC's answer to a forwarded send and relays it; an upstream failure becomes the
+ * transient m-send-conf (never retried: the MMSC may have taken the message). `extra` is read
+ * when the outcome is logged (comfort byte counts are final only then); `started` times the
+ * round trip for the upstream latency metric.
+ */
+export async function relaySend(
+  ctx: ProxyContext, s: Session, t0: number, reply: FastifyReply, upstream: Promise<Dispatcher.ResponseData>,
+  outcome: Outcome, extra: () => Partial<Outcome> = () => ({}), started?: number,
+): Promise<FastifyReply> {
+  try {
+    const res = await upstream;
+    const data = Buffer.from(await res.body.arrayBuffer());
+    if (started !== undefined) ctx.metrics.upstreamSeconds.observe({ service: 'MM1', method: 'POST' }, (performance.now() - started) / 1000);
+    logVerdict(ctx, s, t0, { ...outcome, status: res.statusCode, ...extra() });
+    return reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
+  } catch (e) {
+    const kind = classify(e);
+    ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });
+    logVerdict(ctx, s, t0, { ...outcome, action: 'error', reason: `upstream ${kind}: ${(e as Error).message}`, status: 200, ...extra() });
+    const status = kind === 'timeout' ? ResponseStatus.ERROR_TRANSIENT_FAILURE : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
+    return sendPdu(reply, buildSendConf({ transactionId: s.transactionid, status, text: 'Temporary network problem, please retry' }));
+  }
+}

@@ -16,7 +16,7 @@ import { utmRecord, type Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
 import {
   CONTENT_PDUS, MMS, contentLength, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
-  scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
+  relaySend, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 import { handleComfortedRetrieve, handleComfortedSend } from './mm1-comfort.js';
 import { bulkCheck } from './bulk.js';
@@ -116,25 +116,13 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
   }
 }
 
-async function forward(
+function forward(
   ctx: ProxyContext, s: Session, t0: number, req: FastifyRequest, reply: FastifyReply,
   body: Uint8Array | Readable, length: number | null, outcome: Outcome,
 ): Promise<FastifyReply> {
   const started = performance.now();
-  try {
-    const res = await ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body, contentLength: length });
-    const data = Buffer.from(await res.body.arrayBuffer());
-    ctx.metrics.upstreamSeconds.observe({ service: 'MM1', method: 'POST' }, (performance.now() - started) / 1000);
-    logVerdict(ctx, s, t0, { ...outcome, status: res.statusCode });
-    return reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
-  } catch (e) {
-    const kind = classify(e);
-    ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });
-    logVerdict(ctx, s, t0, { ...outcome, action: 'error', reason: `upstream ${kind}: ${(e as Error).message}`, status: 200 });
-    // Never retried: the MMSC may have taken the message. The handset decides, as it would for any network problem.
-    const status = kind === 'timeout' ? ResponseStatus.ERROR_TRANSIENT_FAILURE : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
-    return sendPdu(reply, buildSendConf({ transactionId: s.transactionid, status, text: 'Temporary network problem, please retry' }));
-  }
+  const res = ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body, contentLength: length });
+  return relaySend(ctx, s, t0, reply, res, outcome, undefined, started);
 }
 
 async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
