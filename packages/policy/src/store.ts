@@ -21,20 +21,21 @@ export interface CounterStore {
 
 /** Sliding-window counters in process memory. Bounded: keys expire with their window. */
 export class MemoryStore implements CounterStore {
-  private readonly events = new Map<string, number[]>();
+  // Each key keeps its own window: thresholds of different windows share the sweep.
+  private readonly events = new Map<string, { windowMs: number; times: number[] }>();
   private readonly blocks = new Map<string, { until: number; blockMs: number }>();
   private sweeps = 0;
 
   hit(key: string, windowMs: number, now: number): Promise<number> {
-    const list = (this.events.get(key) ?? []).filter((t) => t > now - windowMs);
-    list.push(now);
-    this.events.set(key, list);
-    if (++this.sweeps % 1024 === 0) this.sweep(now, windowMs);
-    return Promise.resolve(list.length);
+    const times = (this.events.get(key)?.times ?? []).filter((t) => t > now - windowMs);
+    times.push(now);
+    this.events.set(key, { windowMs, times });
+    if (++this.sweeps % 1024 === 0) this.sweep(now);
+    return Promise.resolve(times.length);
   }
 
-  private sweep(now: number, windowMs: number): void {
-    for (const [k, v] of this.events) if ((v[v.length - 1] ?? 0) <= now - windowMs) this.events.delete(k);
+  private sweep(now: number): void {
+    for (const [k, v] of this.events) if ((v.times[v.times.length - 1] ?? 0) <= now - v.windowMs) this.events.delete(k);
     for (const [k, b] of this.blocks) if (b.until <= now) this.blocks.delete(k);
   }
 

@@ -50,3 +50,21 @@ describe('checkBulk with a fake clock', () => {
     expect((await checkBulk(s, 'flood', 'x', th, 20)).duringBlock).toBe(false);
   });
 });
+
+describe('MemoryStore housekeeping', () => {
+  it('keeps a long window\u2019s events when sweeping after hits with a short window', async () => {
+    const s = new MemoryStore();
+    await s.hit('long', 3_600_000, 0);
+    await s.hit('long', 3_600_000, 1);
+    // 1,024 hits on a 1-second window trigger a sweep at t = 60 s
+    for (let i = 0; i < 1024; i++) await s.hit(`short:${i % 7}`, 1000, 60_000);
+    expect(await s.hit('long', 3_600_000, 60_001)).toBe(3);
+  });
+
+  it('drops keys whose own window has passed', async () => {
+    const s = new MemoryStore();
+    await s.hit('old', 1000, 0);
+    for (let i = 0; i < 1024; i++) await s.hit('other', 1000, 10_000);
+    expect(await s.hit('old', 1000, 10_001)).toBe(1);
+  });
+});
