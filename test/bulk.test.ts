@@ -31,7 +31,14 @@ describe('flood protection (in-memory store)', () => {
     expect(vs[3]).toMatchObject({ action: 'blocked', subtype: 'flood' });
     const list = (await (await fetch(`${s.admin}/bulk/blocks`)).json()) as { blocks: { key: string }[] };
     expect(list.blocks.map((b) => b.key)).toEqual(['flood:block:+4790000001']);
+    const metrics = async (): Promise<string> => (await fetch(`${s.admin}/metrics`)).text();
+    let m = await metrics();
+    expect(m).toContain('mmsguard_bulk_blocked{kind="flood"} 1');
+    expect(m).toContain('mmsguard_bulk_blocked{kind="dupe"} 0');
+    expect(m).toContain('mmsguard_bulk_events_total{service="MM1",kind="flood",action="blocked"} 2');
     expect((await fetch(`${s.admin}/bulk/blocks/${encodeURIComponent('flood:block:+4790000001')}`, { method: 'DELETE' })).status).toBe(200);
+    m = await metrics();
+    expect(m).toContain('mmsguard_bulk_blocked{kind="flood"} 0');
     expect(status((await post(s.proxy, sendReq([text('again')]), from('+4790000001'))).body)).toBe(0x80);
   });
 
@@ -78,6 +85,7 @@ describe.skipIf(redisUrl === null)('shared state in Redis', () => {
     const open = await stack({ FLOOD_THRESHOLDS: '4/60:block:60', STATE_STORE: 'redis://127.0.0.1:1' });
     expect(status((await post(open.proxy, sendReq([text('x')]), from('+4731'))).body)).toBe(0x80);
     expect(open.logs.find((l) => l['event'] === 'state-store-error')).toBeDefined();
+    expect(await (await fetch(`${open.admin}/metrics`)).text()).toContain('mmsguard_state_store_errors_total{service="MM1"} 1');
     const closed = await stack({ FLOOD_THRESHOLDS: '4/60:block:60', STATE_STORE: 'redis://127.0.0.1:1', STATE_STORE_FAILURE: 'closed' });
     expect(status((await post(closed.proxy, sendReq([text('x')]), from('+4731'))).body)).toBe(0xc0);
   });

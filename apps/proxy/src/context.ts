@@ -38,20 +38,24 @@ export interface ProxyContext {
 }
 
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
-  const notifier = config.notify.url === null ? null : new Notifier({ url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond }, log);
+  const metrics = new Metrics();
+  const notifier = config.notify.url === null ? null : new Notifier({
+    url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond,
+    onResult: (result) => metrics.notifications.inc({ result }),
+  }, log);
+  const bulkStore = config.bulk.flood.length + config.bulk.dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
+  if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
   return {
-    notifier,
+    notifier, metrics, bulkStore,
     utm: (record) => {
       log.warn(record);
       notifier?.onUtm(record);
     },
     config, engines, log, mm1Upstream, mm7Upstream,
-    metrics: new Metrics(),
     budget: new ByteBudget(config.inflightLimit),
     redact: addressRedactor(config.msisdnHashKey),
     comfort: new ComfortScheduler(),
     verdicts: new VerdictCache(),
     msisdnList: config.bulk.msisdnList === null ? null : new MsisdnListFile(config.bulk.msisdnList, log),
-    bulkStore: config.bulk.flood.length + config.bulk.dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store),
   };
 }

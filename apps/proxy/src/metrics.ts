@@ -29,6 +29,44 @@ export class Metrics {
     labelNames: ['service', 'reason'] as const, registers: [this.registry],
   });
 
+  readonly bulk = new Counter({
+    name: 'mmsguard_bulk_events_total', help: 'Flood, duplicate and MSISDN-list events by service, kind (flood, dupe, msisdn-filter) and action',
+    labelNames: ['service', 'kind', 'action'] as const, registers: [this.registry],
+  });
+  readonly stateStoreErrors = new Counter({
+    name: 'mmsguard_state_store_errors_total', help: 'Flood/duplicate store operations that failed (then STATE_STORE_FAILURE applies)',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
+  readonly senderNotices = new Counter({
+    name: 'mmsguard_sender_notices_total', help: 'MMS notices to blocked senders by result (sent, failed, rate-limited)',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly notifications = new Counter({
+    name: 'mmsguard_notifications_total', help: 'Administrator webhook notices by result (sent, dropped)',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  private blockCounter: ((prefix: string) => Promise<number>) | null = null;
+  readonly blocked = new Gauge({
+    name: 'mmsguard_bulk_blocked', help: 'Senders (kind=flood) and content fingerprints (kind=dupe) blocked right now, from the shared store',
+    labelNames: ['kind'] as const, registers: [this.registry],
+    collect: async () => {
+      if (this.blockCounter === null) return;
+      for (const kind of ['flood', 'dupe'] as const) {
+        // A failing store must not break the scrape: the gauge keeps its last value.
+        try {
+          this.blocked.set({ kind }, await this.blockCounter(`${kind}:block:`));
+        } catch {
+          this.stateStoreErrors.inc({ service: 'admin' });
+        }
+      }
+    },
+  });
+
+  /** The blocked gauge asks the store at scrape time (every instance reports the shared count). */
+  countBlocksWith(count: (prefix: string) => Promise<number>): void {
+    this.blockCounter = count;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

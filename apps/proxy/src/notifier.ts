@@ -15,6 +15,8 @@ export interface NotifierOptions {
   readonly perSecond: number;
   readonly maxQueue?: number;
   readonly retries?: number;
+  /** Told of every notice delivered or given up (queue full, receiver failing). */
+  readonly onResult?: (result: 'sent' | 'dropped') => void;
 }
 
 interface Pending {
@@ -69,6 +71,7 @@ export class Notifier {
   private enqueue(n: Record<string, unknown>): void {
     if (this.queue.length >= (this.opts.maxQueue ?? 1000)) {
       this.dropped++;
+      this.opts.onResult?.('dropped');
       return;
     }
     this.queue.push({ ...n, time: new Date().toISOString(), source: 'mmsguard' });
@@ -109,6 +112,7 @@ export class Notifier {
         await res.body.dump();
         if (res.statusCode < 300) {
           this.sent++;
+          this.opts.onResult?.('sent');
           return;
         }
       } catch {
@@ -117,6 +121,7 @@ export class Notifier {
       await new Promise((r) => setTimeout(r, 200 * 2 ** attempt).unref());
     }
     this.dropped++;
+    this.opts.onResult?.('dropped');
     this.log?.error({ event: 'notify-failed', msg: `webhook ${this.opts.url} did not accept a notification after ${retries + 1} attempts` });
   }
 

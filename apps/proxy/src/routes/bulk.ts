@@ -47,6 +47,7 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
     if (hit !== null) {
       const { rule } = hit;
       const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
+      ctx.metrics.bulk.inc({ service: 'MM1', kind: 'msisdn-filter', action: rule.action });
       if (rule.action !== 'exempt-mass') {
         ctx.utm(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
       }
@@ -64,6 +65,7 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
     buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${now.toString(36)}` : null });
   const record = (kind: 'flood' | 'dupe', v: BulkVerdict, key: string): void => {
     const action = v.blocked ? 'blocked' : 'monitored';
+    ctx.metrics.bulk.inc({ service: 'MM1', kind, action });
     ctx.utm(utmRecord(s, kind, action, { filename: null, filetype: null, filesize: null, sha256: kind === 'dupe' ? key : null }, null,
       v.duringBlock ? '(during a block; block timer restarted)' : `(${v.count} in the window of threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`));
   };
@@ -82,7 +84,7 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
       }
     }
   } catch (e) {
-    ctx.metrics.rejected.inc({ service: 'MM1', reason: 'state-store' });
+    ctx.metrics.stateStoreErrors.inc({ service: 'MM1' });
     ctx.log.error({ event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`, policy: bulk.failure });
     if (bulk.failure === 'closed') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure, please retry'), subtype: 'scan-error', reason: 'state store unavailable, fail-closed' };
   }
