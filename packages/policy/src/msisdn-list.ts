@@ -24,9 +24,27 @@ export interface ListProblem {
 const ACTIONS = new Set<string>(['block', 'exempt-mass', 'exempt', 'monitor']);
 
 /** +47 900 00 000/TYPE=PLMN -> +4790000000; e-mail addresses lower-cased. */
-export function normalizeAddress(a: string): string {
+export function normalizeAddress(a: string, prefixes: readonly PrefixRule[] = []): string {
   const bare = a.replace(/\/TYPE=.*$/i, '').trim();
-  return bare.includes('@') ? bare.toLowerCase() : bare.replace(/[^\d+]/g, '');
+  if (bare.includes('@')) return bare.toLowerCase();
+  const digits = bare.replace(/[^\d+]/g, '');
+  // The first rule whose prefix matches rewrites it, e.g. 00 → + and 0 → +47 (national → international).
+  const rule = prefixes.find((r) => digits.startsWith(r.from));
+  return rule === undefined ? digits : rule.to + digits.slice(rule.from.length);
+}
+
+export interface PrefixRule {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Parses `FROM=TO` pairs separated by commas (`00=+,0=+47`); order matters: the first match wins. */
+export function parsePrefixRules(spec: string): PrefixRule[] {
+  return spec.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => {
+    const m = /^(\+?\d+)=(\+?\d*)$/.exec(x);
+    if (m === null) throw new RangeError(`prefix rule '${x}' is not FROM=TO with digits (e.g. 00=+ or 0=+47)`);
+    return { from: m[1]!, to: m[2]! };
+  });
 }
 
 /** A wildcard pattern as a regex over normalised addresses: `*` any run, `?` one character. */

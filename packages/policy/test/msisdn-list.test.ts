@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchList, normalizeAddress, parseMsisdnList } from '../src/index.js';
+import { matchList, normalizeAddress, parseMsisdnList, parsePrefixRules } from '../src/index.js';
 
 describe('MSISDN lists', () => {
   const text = ['# operators list', 'block simple +47 900 00 001', 'exempt wildcard +4791*', 'exempt-mass regex ^\\+4692\\d{6}$', 'monitor wildcard +47????0000', ''].join('\n');
@@ -21,5 +21,19 @@ describe('MSISDN lists', () => {
     const { rules, problems } = parseMsisdnList('block simple +47\nkill simple +1\nblock exact +2\nblock regex (\nonlytwo fields');
     expect(rules).toHaveLength(1);
     expect(problems.map((p) => p.line)).toEqual([2, 3, 4, 5]);
+  });
+});
+
+describe('prefix rules', () => {
+  it('rewrite the first matching prefix so national, 00 and + forms count as one sender', () => {
+    const rules = parsePrefixRules('00=+, 0=+47');
+    expect(['+47 900 00 001', '0047900000 01', '0900 00 001'].map((a) => normalizeAddress(a, rules))).toEqual(['+4790000001', '+4790000001', '+4790000001']);
+    expect(normalizeAddress('someone@Example.COM', rules)).toBe('someone@example.com');
+    expect(normalizeAddress('+4790000001/TYPE=PLMN')).toBe('+4790000001');
+  });
+
+  it('refuse what is not FROM=TO with digits', () => {
+    for (const bad of ['00', 'x=+', '0=+47a', '=+']) expect(() => parsePrefixRules(bad), bad).toThrow(RangeError);
+    expect(parsePrefixRules('')).toEqual([]);
   });
 });
