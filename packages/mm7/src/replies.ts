@@ -13,7 +13,7 @@ export const MM7_STATUS: Readonly<Record<number, string>> = Object.freeze({
   4004: 'Validation error', 4005: 'Service error', 4006: 'Service unavailable', 4007: 'Service denied', 4008: 'Application denied',
 });
 
-export const Mm7Status = { SUCCESS: 1000, CONTENT_REFUSED: 2004, FORMAT_CORRUPT: 2007, SERVICE_UNAVAILABLE: 4006 } as const;
+export const Mm7Status = { SUCCESS: 1000, CONTENT_REFUSED: 2004, FORMAT_CORRUPT: 2007, SERVICE_UNAVAILABLE: 4006, SERVICE_DENIED: 4007 } as const;
 
 const DEFAULT_NS = 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4';
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -48,23 +48,23 @@ function envelope(req: ReplyFor, inner: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\r\n<env:Envelope xmlns:env="${SOAP_NS}">${tid}<env:Body>${inner}</env:Body></env:Envelope>\r\n`;
 }
 
-function status(code: number, details?: string): string {
-  return `<Status><StatusCode>${code}</StatusCode><StatusText>${xmlEscape(MM7_STATUS[code] ?? 'Error')}</StatusText>${details !== undefined ? `<Details>${xmlEscape(details)}</Details>` : ''}</Status>`;
+function status(code: number, details?: string, text?: string): string {
+  return `<Status><StatusCode>${code}</StatusCode><StatusText>${xmlEscape(text ?? MM7_STATUS[code] ?? 'Error')}</StatusText>${details !== undefined ? `<Details>${xmlEscape(details)}</Details>` : ''}</Status>`;
 }
 
-/** The operation's Rsp (HTTP 200) carrying `code`. */
-export function buildRsp(req: ReplyFor, code: number, details?: string): Mm7Reply {
+/** The operation's Rsp (HTTP 200) carrying `code`; `text` replaces the standard StatusText. */
+export function buildRsp(req: ReplyFor, code: number, details?: string, text?: string, messageId?: string): Mm7Reply {
   const name = responseName(req.operation);
   const ns = xmlEscape(req.namespace ?? DEFAULT_NS);
   const version = `<MM7Version>${xmlEscape(req.mm7Version ?? '6.8.0')}</MM7Version>`;
-  return { httpStatus: 200, contentType: 'text/xml; charset="utf-8"', body: envelope(req, `<${name} xmlns="${ns}">${version}${status(code, details)}</${name}>`) };
+  return { httpStatus: 200, contentType: 'text/xml; charset="utf-8"', body: envelope(req, `<${name} xmlns="${ns}">${version}${status(code, details, text)}${messageId !== undefined ? `<MessageID>${xmlEscape(messageId)}</MessageID>` : ''}</${name}>`) };
 }
 
-/** A SOAP Fault over HTTP 500 with RSErrorRsp or VASPErrorRsp in detail, as MMSCs send. */
-export function buildFault(req: ReplyFor, code: number, details?: string): Mm7Reply {
+/** A SOAP Fault over HTTP 500 with RSErrorRsp or VASPErrorRsp in detail, as MMSCs send; `text` replaces the standard StatusText. */
+export function buildFault(req: ReplyFor, code: number, details?: string, text?: string): Mm7Reply {
   const errName = req.operation !== null && !FROM_VASP.has(req.operation) ? 'VASPErrorRsp' : 'RSErrorRsp';
   const ns = xmlEscape(req.namespace ?? DEFAULT_NS);
   const faultcode = code >= 2000 && code < 3000 ? 'env:Client' : 'env:Server';
-  const inner = `<env:Fault><faultcode>${faultcode}</faultcode><faultstring>${xmlEscape(MM7_STATUS[code] ?? 'Error')}</faultstring><detail><${errName} xmlns="${ns}"><MM7Version>${xmlEscape(req.mm7Version ?? '6.8.0')}</MM7Version>${status(code, details)}</${errName}></detail></env:Fault>`;
+  const inner = `<env:Fault><faultcode>${faultcode}</faultcode><faultstring>${xmlEscape(MM7_STATUS[code] ?? 'Error')}</faultstring><detail><${errName} xmlns="${ns}"><MM7Version>${xmlEscape(req.mm7Version ?? '6.8.0')}</MM7Version>${status(code, details, text)}</${errName}></detail></env:Fault>`;
   return { httpStatus: 500, contentType: 'text/xml; charset="utf-8"', body: envelope(req, inner) };
 }
