@@ -4,6 +4,7 @@ import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import '../packages/state-redis/test/redis-setup.js';
 import { post, startStack, verdicts, type Stack } from './harness.js';
 import { sendReq, text } from './pdus.js';
+import { postMm7, submitReq } from './mm7-submit.js';
 
 const redisUrl = inject('redisUrl');
 const stacks: Stack[] = [];
@@ -55,6 +56,60 @@ describe('flood protection (in-memory store)', () => {
     await post(s.proxy, sendReq([text('a')]), from('+4712'));
     expect(status((await post(s.proxy, sendReq([text('b')]), from('+4712'))).body)).toBe(0x80);
     expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'flood', action: 'monitored' });
+  });
+});
+
+describe('sender identity', () => {
+  it('reads a hex-encoded MSISDN header (MSISDN_HEADER_ENCODING=hex) and ignores an undecodable one', async () => {
+    const s = await stack({ FLOOD_THRESHOLDS: '1/60:block:60', MSISDN_HEADER_ENCODING: 'hex', MSISDN_PREFIX_RULES: '00=+' });
+    const hex = (m: string): Record<string, string> => from(Buffer.from(m, 'latin1').toString('hex'));
+    expect(status((await post(s.proxy, sendReq([text('a')]), hex('+4790000077'))).body)).toBe(0x80);
+    // the same sender in the 00 form (MSISDN_PREFIX_RULES) is the same key
+    expect(status((await post(s.proxy, sendReq([text('b')]), hex('004790000077'))).body)).toBe(0xe1);
+    const list = (await (await fetch(`${s.admin}/bulk/blocks`)).json()) as { blocks: { key: string }[] };
+    expect(list.blocks.map((b) => b.key)).toEqual(['flood:block:+4790000077']);
+    // not hex: treated as absent (the PDU's From is used; ours is insert-address, so not counted) and logged
+    expect(status((await post(s.proxy, sendReq([text('c')]), from('+4790000078'))).body)).toBe(0x80);
+    expect(status((await post(s.proxy, sendReq([text('d')]), from('+4790000078'))).body)).toBe(0x80);
+    expect(s.logs.find((l) => l['event'] === 'bad-msisdn-header')).toBeDefined();
+  });
+});
+
+describe('MM7 per VASP', () => {
+  const att = (t: string): { name: string; type: string; data: Uint8Array } => ({ name: 'a.txt', type: 'text/plain', data: Buffer.from(t) });
+
+  it('blocks a VASP past its flood limit with a 4007 Fault; other VASPs and MM1 are not affected', async () => {
+    const s = await stack({ MM7_FLOOD_THRESHOLDS: '2/60:block:60', FLOOD_THRESHOLDS: '100/60:block:60' });
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) got.push((await postMm7(s.mm7, submitReq({ vaspId: 'VASP-A', tid: `A${i}`, attachments: [att(`m${i}`)] }))).status);
+    expect(got).toEqual([200, 200, 500, 500]);
+    const r = await postMm7(s.mm7, submitReq({ vaspId: 'VASP-A', tid: 'A9', attachments: [att('x')] }));
+    expect(r.text).toMatch(/<RSErrorRsp[^>]*>.*<StatusCode>4007<\/StatusCode><StatusText>Service denied<\/StatusText>/s);
+    expect(r.text).toContain('>A9</mm7:TransactionID>');
+    expect((await postMm7(s.mm7, submitReq({ vaspId: 'VASP-B', attachments: [att('y')] }))).status).toBe(200);
+    expect(s.sim.mm7Bodies).toHaveLength(3);
+    expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ service: 'MM7', subtype: 'flood', action: 'blocked' });
+    const list = (await (await fetch(`${s.admin}/bulk/blocks`)).json()) as { blocks: { key: string }[] };
+    expect(list.blocks.map((b) => b.key)).toEqual(['flood:block:vasp:VASP-A']);
+    expect(await (await fetch(`${s.admin}/metrics`)).text()).toContain('mmsguard_bulk_events_total{service="MM7",kind="flood",action="blocked"} 3');
+  });
+
+  it('hides the block behind a SubmitRsp 1000 when BULK_BLOCK_REPLY=hide', async () => {
+    const s = await stack({ MM7_FLOOD_THRESHOLDS: '1/60:block:60', BULK_BLOCK_REPLY: 'hide' });
+    await postMm7(s.mm7, submitReq({ vaspId: 'VASP-H', attachments: [att('1')] }));
+    const r = await postMm7(s.mm7, submitReq({ vaspId: 'VASP-H', attachments: [att('2')] }));
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/<SubmitRsp[^>]*>.*<StatusCode>1000<\/StatusCode>.*<MessageID>mmsguard-/s);
+    expect(s.sim.mm7Bodies).toHaveLength(1);
+  });
+
+  it('blocks the same attachments past the duplicate limit, from any VASPs', async () => {
+    const s = await stack({ MM7_DUPE_THRESHOLDS: '2/60:block:60' });
+    const got: number[] = [];
+    for (const v of ['V1', 'V2', 'V3']) got.push((await postMm7(s.mm7, submitReq({ vaspId: v, attachments: [att('same spam')] }))).status);
+    expect(got).toEqual([200, 200, 500]);
+    expect((await postMm7(s.mm7, submitReq({ vaspId: 'V4', attachments: [att('other')] }))).status).toBe(200);
+    expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ service: 'MM7', subtype: 'dupe', action: 'blocked' });
   });
 });
 

@@ -7,11 +7,12 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildSim, type Sim } from '@mmsguard/mmsc-sim';
 import { buildAdminApp, buildMm1App, buildMm7App } from '../apps/proxy/src/app.js';
-import { createContext } from '../apps/proxy/src/context.js';
+import { createContext, type ProxyContext } from '../apps/proxy/src/context.js';
 import { parseConfig } from '../apps/proxy/src/config.js';
 import { buildEngines } from '../apps/proxy/src/engines.js';
 import { createLogger } from '../apps/proxy/src/log.js';
 import { Upstream } from '../apps/proxy/src/upstream.js';
+import { WatchedFile } from '../apps/proxy/src/watched-file.js';
 
 export interface Stack {
   readonly proxy: string;
@@ -51,8 +52,16 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
     },
   });
   const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs, config.upstreamConnections);
-  const ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
+  let ctx: ProxyContext;
+  try {
+    ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
+  } catch (e) {
+    await upstream.close();
+    await sim.app.close();
+    throw e;
+  }
   ctx.msisdnList?.watch(100);
+  if (ctx.templates instanceof WatchedFile) ctx.templates.watch(100);
   const mm1 = buildMm1App(ctx);
   const mm7 = buildMm7App(ctx);
   const admin = buildAdminApp(ctx);
@@ -68,6 +77,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       await upstream.close();
       await ctx.bulkStore?.close();
       ctx.msisdnList?.close();
+      if (ctx.templates instanceof WatchedFile) ctx.templates.close();
       ctx.notifier?.close();
       await sim.app.close();
     },

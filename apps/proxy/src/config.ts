@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { parseClamdAddresses } from '@mmsguard/scan-clamd';
-import { parseThresholds, type Threshold } from '@mmsguard/policy';
+import { parsePrefixRules, parseThresholds, type PrefixRule, type Threshold } from '@mmsguard/policy';
+import { parseWindow, type WindowRule } from './schedule.js';
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -120,7 +121,32 @@ const objectSchema = z.object({
     NOTIFY_INTERVAL: seconds('60', 86_400),
     NOTIFY_RATE: z.string().default('5').transform(Number).pipe(z.number().positive().max(1000)),
     MSISDN_LIST: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
+    REPLY_TEMPLATES: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
+    MSISDN_HEADER_ENCODING: z.enum(['plain', 'hex']).default('plain'),
+    MSISDN_PREFIX_RULES: z.string().default('').transform((x, ctx) => {
+      try {
+        return parsePrefixRules(x);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+    MM7_FLOOD_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
+    MM7_DUPE_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
+    NOTIFY_WINDOW: z.string().default('').transform((x, ctx) => notifyWindow(x, ctx)),
+    SENDER_NOTICE_URL: url,
+    SENDER_NOTICE_FROM: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
+    SENDER_NOTICE_INTERVAL: seconds('3600', 30 * 86_400),
 });
+
+function notifyWindow(x: string, ctx: z.RefinementCtx): WindowRule[] {
+  try {
+    return parseWindow(x);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+}
 
 function thresholds(x: string, ctx: z.RefinementCtx): Threshold[] {
   try {
@@ -189,12 +215,23 @@ export interface Config {
   /** Addresses whose MSISDN header is believed (the WAP gateways); from anyone else it is stripped. */
   readonly trustedGateways: ReadonlySet<string>;
   readonly msisdnHeader: string;
+  /** `hex`: the gateway sends the MSISDN as hex-encoded ASCII (some WAP gateways do). */
+  readonly msisdnEncoding: 'plain' | 'hex';
+  /** Rewrites applied to numbers before counting and list matching (00 → +, 0 → +47). */
+  readonly msisdnPrefixes: readonly PrefixRule[];
+  /** Path of the reply template file, or null (defaults). */
+  readonly replyTemplates: string | null;
+  /** MMS notices to blocked senders: where to post them (an MMSC's MM1 URL), From, one per sender per interval. */
+  readonly senderNotice: { readonly url: string | null; readonly from: string | null; readonly intervalMs: number };
   readonly adminToken: string | null;
   readonly headersTimeoutMs: number;
-  readonly notify: { readonly url: string | null; readonly intervalMs: number; readonly perSecond: number };
+  readonly notify: { readonly url: string | null; readonly intervalMs: number; readonly perSecond: number; readonly window: readonly WindowRule[] };
   readonly bulk: {
     readonly flood: readonly Threshold[];
     readonly dupe: readonly Threshold[];
+    /** Per VASP (VASPID, else SenderAddress) and per content on MM7 submits. */
+    readonly mm7Flood: readonly Threshold[];
+    readonly mm7Dupe: readonly Threshold[];
     /** 'memory' or a redis:// URL. */
     readonly store: string;
     readonly failure: 'open' | 'closed';
@@ -249,10 +286,14 @@ export function parseConfig(env: Env): Config {
     simPort: v.SIM_PORT,
     trustedGateways: new Set(v.TRUSTED_GATEWAYS),
     msisdnHeader: v.MSISDN_HEADER,
+    msisdnEncoding: v.MSISDN_HEADER_ENCODING,
+    msisdnPrefixes: v.MSISDN_PREFIX_RULES,
+    replyTemplates: v.REPLY_TEMPLATES,
+    senderNotice: Object.freeze({ url: v.SENDER_NOTICE_URL, from: v.SENDER_NOTICE_FROM, intervalMs: v.SENDER_NOTICE_INTERVAL }),
     adminToken: v.ADMIN_TOKEN,
     headersTimeoutMs: v.HEADERS_TIMEOUT,
-    notify: Object.freeze({ url: v.NOTIFY_URL, intervalMs: v.NOTIFY_INTERVAL, perSecond: v.NOTIFY_RATE }),
-    bulk: Object.freeze({ flood: v.FLOOD_THRESHOLDS, dupe: v.DUPE_THRESHOLDS, store: v.STATE_STORE, failure: v.STATE_STORE_FAILURE, reply: v.BULK_BLOCK_REPLY, msisdnList: v.MSISDN_LIST }),
+    notify: Object.freeze({ url: v.NOTIFY_URL, intervalMs: v.NOTIFY_INTERVAL, perSecond: v.NOTIFY_RATE, window: v.NOTIFY_WINDOW }),
+    bulk: Object.freeze({ flood: v.FLOOD_THRESHOLDS, dupe: v.DUPE_THRESHOLDS, mm7Flood: v.MM7_FLOOD_THRESHOLDS, mm7Dupe: v.MM7_DUPE_THRESHOLDS, store: v.STATE_STORE, failure: v.STATE_STORE_FAILURE, reply: v.BULK_BLOCK_REPLY, msisdnList: v.MSISDN_LIST }),
   });
 }
 

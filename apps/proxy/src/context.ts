@@ -2,10 +2,11 @@
 import type { Logger } from 'pino';
 import type { ScanEngine } from '@mmsguard/scan';
 import { ComfortScheduler } from '@mmsguard/comfort';
-import { MemoryStore, type CounterStore } from '@mmsguard/policy';
+import { MemoryStore, parseMsisdnList, type CounterStore, type ListRule } from '@mmsguard/policy';
 import { RedisStore } from '@mmsguard/state-redis';
 import { VerdictCache } from './verdict-cache.js';
-import { MsisdnListFile } from './msisdn-list-file.js';
+import { WatchedFile } from './watched-file.js';
+import { Templates, parseTemplates, type TemplateName, type TemplateVars } from './templates.js';
 import { Notifier } from './notifier.js';
 import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
@@ -31,7 +32,11 @@ export interface ProxyContext {
   /** Flood/duplicate state; null when no threshold is configured. */
   readonly bulkStore: CounterStore | null;
   /** The MSISDN list (hot-reloaded), or null. */
-  readonly msisdnList: MsisdnListFile | null;
+  readonly msisdnList: WatchedFile<readonly ListRule[]> | null;
+  /** The reply templates (REPLY_TEMPLATES, hot-reloaded), or the defaults. */
+  readonly templates: WatchedFile<Templates> | { readonly value: Templates };
+  /** A reply text from the templates. */
+  text(name: TemplateName, vars?: TemplateVars): string;
   readonly notifier: Notifier | null;
   /** Logs one UTM record and hands it to the notifier. */
   utm(record: Record<string, unknown>): void;
@@ -43,7 +48,9 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond,
     onResult: (result) => metrics.notifications.inc({ result }),
   }, log);
-  const bulkStore = config.bulk.flood.length + config.bulk.dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
+  const { bulk } = config;
+  const templates = config.replyTemplates === null ? { value: Templates.defaults() } : templateFile(config.replyTemplates, log);
+  const bulkStore = bulk.flood.length + bulk.dupe.length + bulk.mm7Flood.length + bulk.mm7Dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
   if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
   return {
     notifier, metrics, bulkStore,
@@ -56,6 +63,19 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     redact: addressRedactor(config.msisdnHashKey),
     comfort: new ComfortScheduler(),
     verdicts: new VerdictCache(),
-    msisdnList: config.bulk.msisdnList === null ? null : new MsisdnListFile(config.bulk.msisdnList, log),
+    msisdnList: config.bulk.msisdnList === null ? null : msisdnListFile(config.bulk.msisdnList, log),
+    templates,
+    text: (name, vars) => templates.value.render(name, vars),
   };
+}
+
+export function msisdnListFile(path: string, log: Logger | null): WatchedFile<readonly ListRule[]> {
+  return new WatchedFile<readonly ListRule[]>('MSISDN_LIST', path, (t) => {
+    const { rules, problems } = parseMsisdnList(t);
+    return { value: rules, problems };
+  }, log, (r) => r.length);
+}
+
+export function templateFile(path: string, log: Logger | null): WatchedFile<Templates> {
+  return new WatchedFile('REPLY_TEMPLATES', path, parseTemplates, log, (t) => t.size);
 }

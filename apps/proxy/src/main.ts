@@ -9,12 +9,12 @@
 import type { FastifyInstance } from 'fastify';
 import { buildSim } from '@mmsguard/mmsc-sim';
 import { buildAdminApp, buildMm1App, buildMm7App } from './app.js';
-import { createContext } from './context.js';
+import { createContext, msisdnListFile, templateFile } from './context.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { buildEngines } from './engines.js';
 import { createLogger } from './log.js';
-import { MsisdnListFile } from './msisdn-list-file.js';
 import { Upstream } from './upstream.js';
+import { WatchedFile } from './watched-file.js';
 
 function fail(message: string): never {
   process.stderr.write(`mmsguard: ${message}\n`);
@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   }
   let engines;
   try {
-    if (config.bulk.msisdnList !== null) MsisdnListFile.load(config.bulk.msisdnList);
+    // Bad list or template files stop the start here, with file:line, before anything listens.
+    if (config.bulk.msisdnList !== null) msisdnListFile(config.bulk.msisdnList, null).close();
+    if (config.replyTemplates !== null) templateFile(config.replyTemplates, null).close();
     engines = await buildEngines(config.scan);
   } catch (e) {
     fail(`invalid configuration: ${(e as Error).message}`);
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     fail(`invalid configuration: ${(e as Error).message}`);
   }
   ctx.msisdnList?.watch();
+  if (ctx.templates instanceof WatchedFile) ctx.templates.watch();
   const mm1: FastifyInstance = buildMm1App(ctx);
   const admin: FastifyInstance = buildAdminApp(ctx);
   const mm7: FastifyInstance | null = mm7Upstream !== null ? buildMm7App(ctx) : null;
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
       await Promise.all(engines.map((e) => e.close()));
       await ctx.bulkStore?.close();
       ctx.msisdnList?.close();
+      if (ctx.templates instanceof WatchedFile) ctx.templates.close();
       ctx.notifier?.close();
       clearTimeout(force);
       process.exit(0);

@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, wellKnown, type MmsPdu } from 'wap-mms-decoder';
-import { checkBulk, matchList, normalizeAddress, type BulkVerdict } from '@mmsguard/policy';
+import { checkBulk, matchList, normalizeAddress, type Threshold } from '@mmsguard/policy';
 import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
-import { trustedMsisdn } from './mm1-shared.js';
+import { sessionVars, trustedMsisdn } from './mm1-shared.js';
 
 
 export function contentChecksum(pdu: MmsPdu): string {
@@ -38,12 +38,11 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
   const { bulk } = ctx.config;
   const from = wellKnown(pdu, FIELD.FROM);
   const raw = trustedMsisdn(ctx, req) ?? (from?.kind === 'from' && from.address !== null ? from.address.text : null);
-  const now = Date.now();
   let skipMass = false;
   if (ctx.msisdnList !== null) {
     const addresses = [raw, ...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)]
-      .map((a) => (a === null ? '' : normalizeAddress(typeof a === 'string' ? a : a.text)));
-    const hit = matchList(ctx.msisdnList.rules, addresses);
+      .map((a) => (a === null ? '' : normalizeAddress(typeof a === 'string' ? a : a.text, ctx.config.msisdnPrefixes)));
+    const hit = matchList(ctx.msisdnList.value, addresses);
     if (hit !== null) {
       const { rule } = hit;
       const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
@@ -52,41 +51,60 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
         ctx.utm(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
       }
       if (rule.action === 'block') {
-        const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: 'Service denied' });
+        const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: ctx.text('send.denied', sessionVars(s)) });
         return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${note}` };
       }
       if (rule.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${note}` };
       skipMass = rule.action === 'exempt-mass';
     }
   }
-  const store = ctx.bulkStore;
-  if (store === null || skipMass) return null;
+  const now = Date.now();
   const conf = (status: number, text: string | null): Uint8Array =>
     buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${now.toString(36)}` : null });
-  const record = (kind: 'flood' | 'dupe', v: BulkVerdict, key: string): void => {
-    const action = v.blocked ? 'blocked' : 'monitored';
-    ctx.metrics.bulk.inc({ service: 'MM1', kind, action });
-    ctx.utm(utmRecord(s, kind, action, { filename: null, filetype: null, filesize: null, sha256: kind === 'dupe' ? key : null }, null,
-      v.duringBlock ? '(during a block; block timer restarted)' : `(${v.count} in the window of threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`));
-  };
+  if (skipMass) return null;
+  const hit = await countFloodDupe(ctx, s, [
+    { kind: 'flood', thresholds: bulk.flood, key: () => (raw === null ? null : normalizeAddress(raw, ctx.config.msisdnPrefixes)) },
+    { kind: 'dupe', thresholds: bulk.dupe, key: () => contentChecksum(pdu) },
+  ]);
+  if (hit === null) return null;
+  if (hit.kind === 'store-down') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.retry', sessionVars(s))), subtype: 'scan-error', reason: hit.reason };
+  const reply = bulk.reply === 'hide' ? conf(ResponseStatus.OK, null) : conf(ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, ctx.text('send.denied', sessionVars(s)));
+  return { reply, subtype: hit.kind, reason: hit.reason };
+}
+
+export interface BulkCheck {
+  readonly kind: 'flood' | 'dupe';
+  readonly thresholds: readonly Threshold[];
+  /** The sender (flood) or content checksum (dupe); computed only when thresholds are set. */
+  readonly key: () => string | null;
+}
+
+/**
+ * Counts one message against each check in order (flood before duplicates) in the shared store,
+ * logs a UTM record and counts a metric for every threshold crossed, and says which check blocked.
+ * A failing store answers `store-down` under STATE_STORE_FAILURE=closed, else lets the message on.
+ */
+export async function countFloodDupe(ctx: ProxyContext, s: Session, checks: readonly BulkCheck[]): Promise<{ kind: 'flood' | 'dupe' | 'store-down'; reason: string } | null> {
+  const store = ctx.bulkStore;
+  if (store === null) return null;
+  const now = Date.now();
   try {
-    for (const [kind, list, key] of [
-      ['flood', bulk.flood, raw === null ? null : normalizeAddress(raw)],
-      ['dupe', bulk.dupe, bulk.dupe.length > 0 ? contentChecksum(pdu) : null],
-    ] as const) {
-      if (list.length === 0 || key === null || key === '') continue;
-      const v = await checkBulk(store, kind, key, list, now);
+    for (const c of checks) {
+      if (c.thresholds.length === 0) continue;
+      const key = c.key();
+      if (key === null || key === '') continue;
+      const v = await checkBulk(store, c.kind, key, c.thresholds, now);
       if (v.threshold < 0 && !v.duringBlock) continue;
-      record(kind, v, key);
-      if (v.blocked) {
-        const reply = bulk.reply === 'hide' ? conf(ResponseStatus.OK, null) : conf(ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, 'Service denied');
-        return { reply, subtype: kind, reason: kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
-      }
+      const action = v.blocked ? 'blocked' : 'monitored';
+      ctx.metrics.bulk.inc({ service: s.service, kind: c.kind, action });
+      ctx.utm(utmRecord(s, c.kind, action, { filename: null, filetype: null, filesize: null, sha256: c.kind === 'dupe' ? key : null }, null,
+        v.duringBlock ? '(during a block; block timer restarted)' : `(${v.count} in the window of threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`));
+      if (v.blocked) return { kind: c.kind, reason: c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
     }
   } catch (e) {
-    ctx.metrics.stateStoreErrors.inc({ service: 'MM1' });
-    ctx.log.error({ event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`, policy: bulk.failure });
-    if (bulk.failure === 'closed') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure, please retry'), subtype: 'scan-error', reason: 'state store unavailable, fail-closed' };
+    ctx.metrics.stateStoreErrors.inc({ service: s.service });
+    ctx.log.error({ event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`, policy: ctx.config.bulk.failure });
+    if (ctx.config.bulk.failure === 'closed') return { kind: 'store-down', reason: 'state store unavailable, fail-closed' };
   }
   return null;
 }

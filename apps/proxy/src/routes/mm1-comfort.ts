@@ -28,7 +28,7 @@ import type { ProxyContext } from '../context.js';
 import type { Session } from '../records.js';
 import { responseHeaders } from '../upstream.js';
 import {
-  CONTENT_PDUS, describePdu, handleBodyFailure, logVerdict, reasonText, relaySend, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
+  CONTENT_PDUS, blockVars, describePdu, sessionVars, handleBodyFailure, logVerdict, reasonText, relaySend, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 
 function comfortFields(c: Comforter): Pick<Outcome, 'comfort_started' | 'comfort_bytes'> {
@@ -66,7 +66,7 @@ export async function handleComfortedSend(
       if (pdu !== null) describePdu(ctx, s, pdu, req);
       logVerdict(ctx, s, t0, o);
       const status = pdu === null ? ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT : ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED;
-      return sendPdu(reply, buildSendConf({ transactionId: pdu !== null ? transactionId(pdu) : null, version: pdu !== null ? mmsVersion(pdu) : null, status, text: pdu === null ? 'Message format corrupt' : `Content not accepted: ${hit?.reason ?? ''}` }));
+      return sendPdu(reply, buildSendConf({ transactionId: pdu !== null ? transactionId(pdu) : null, version: pdu !== null ? mmsVersion(pdu) : null, status, text: pdu === null ? ctx.text('send.corrupt', sessionVars(s)) : ctx.text('send.blocked', { ...sessionVars(s), reason: hit?.reason ?? null }) }));
     }
     describePdu(ctx, s, pdu, req);
     const bulkHit = pdu.messageType === 0x80 ? await bulkCheck(ctx, s, pdu, req) : null;
@@ -92,11 +92,11 @@ export async function handleComfortedSend(
     cut(decision.action);
     if (decision.action === 'transient') {
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 200, ...comfortFields(comforter) });
-      return sendPdu(reply, conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure: the message could not be scanned, please retry'));
+      return sendPdu(reply, conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.scan-error', sessionVars(s))));
     }
     if (decision.action === 'rewrite') {
       // No byte has reached the MMSC yet: the rewritten message goes as a fresh request.
-      const rewritten = rewrite(pdu, parts, decision);
+      const rewritten = rewrite(ctx, s, pdu, parts, decision);
       if (rewritten !== null) {
         const res = ctx.mm1Upstream.request({ method: 'POST', path: req.url, headers: upstreamHeaders(ctx, req), body: rewritten, contentLength: rewritten.length });
         return await relayUpstream(ctx, s, t0, reply, res, { action: 'attachment-removed', subtype, reason, ...base }, comforter);
@@ -104,7 +104,7 @@ export async function handleComfortedSend(
     }
     ctx.verdicts.set(bodyKey, { subtype, reason });
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 200, ...comfortFields(comforter) });
-    return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, `Content not accepted: ${reason}`));
+    return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, ctx.text('send.blocked', blockVars(s, parts, decision))));
   } finally {
     ctx.budget.give(r.reserved);
     ctx.metrics.inflight.set(ctx.budget.inUse);
@@ -160,7 +160,7 @@ export async function handleComfortedRetrieve(
       const failed = handleBodyFailure(ctx, s, t0, r, reply, 'retrieve');
       if (failed !== null) return failed;
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm1.oversizeLimit} bytes`, status: 200 });
-      return sendPdu(reply, buildRetrieveConfError({ text: `Message too large to be delivered (limit ${mm1.oversizeLimit} bytes)`, date: Date.now() / 1000 }));
+      return sendPdu(reply, buildRetrieveConfError({ text: ctx.text('retrieve.oversize', { ...sessionVars(s), limit: mm1.oversizeLimit }), date: Date.now() / 1000 }));
     }
     comforter.inputComplete();
     const pdu: MmsPdu | null = tryDecode(r.body);
@@ -192,17 +192,17 @@ export async function handleComfortedRetrieve(
     const errorConf = (status: number, text: string): Uint8Array => buildRetrieveConfError({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, date: Date.now() / 1000 });
     if (decision.action === 'transient') {
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 200, ...comfortFields(comforter) });
-      return sendPdu(reply, errorConf(RetrieveStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure: the message could not be scanned, please retry'));
+      return sendPdu(reply, errorConf(RetrieveStatus.ERROR_TRANSIENT_FAILURE, ctx.text('retrieve.scan-error', sessionVars(s))));
     }
     if (decision.action === 'rewrite') {
-      const rewritten = rewrite(pdu, parts, decision);
+      const rewritten = rewrite(ctx, s, pdu, parts, decision);
       if (rewritten !== null) {
         logVerdict(ctx, s, t0, { action: 'attachment-removed', subtype, reason, ...base, status: 200, ...comfortFields(comforter) });
         return sendPdu(reply, rewritten);
       }
     }
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 200, ...comfortFields(comforter) });
-    return sendPdu(reply, errorConf(RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, `Content not delivered: ${reason}`));
+    return sendPdu(reply, errorConf(RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, ctx.text('retrieve.blocked', blockVars(s, parts, decision))));
   } finally {
     ctx.budget.give(r.reserved);
     ctx.metrics.inflight.set(ctx.budget.inUse);

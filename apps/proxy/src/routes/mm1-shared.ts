@@ -14,6 +14,7 @@ import { scanPdu, type ScannedPart } from '../inspect/mms.js';
 import { utmRecord, verdictRecord, type Session } from '../records.js';
 import { classify, forwardHeaders, responseHeaders } from '../upstream.js';
 import type { Dispatcher } from 'undici';
+import type { TemplateVars } from '../templates.js';
 
 export const MMS = 'application/vnd.wap.mms-message';
 export const CONTENT_PDUS = new Set<number>([MessageType.SEND_REQ, MessageType.FORWARD_REQ, MessageType.MBOX_UPLOAD_REQ, MessageType.RETRIEVE_CONF]);
@@ -30,7 +31,19 @@ export function discard(stream: Readable): void {
 export function trustedMsisdn(ctx: ProxyContext, req: FastifyRequest): string | null {
   const v = req.headers[ctx.config.msisdnHeader];
   if (typeof v !== 'string') return null;
-  return ctx.config.trustedGateways.has((req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')) ? v : null;
+  if (!ctx.config.trustedGateways.has((req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''))) return null;
+  if (ctx.config.msisdnEncoding === 'plain') return v;
+  const decoded = decodeHexMsisdn(v);
+  if (decoded === null) ctx.log.warn({ event: 'bad-msisdn-header', header: ctx.config.msisdnHeader, msg: 'MSISDN header is not hex-encoded printable ASCII: treated as absent' });
+  return decoded;
+}
+
+/** `2b3437...` → `+47...`; null unless whole bytes of printable ASCII (some gateways hex-encode the MSISDN). */
+export function decodeHexMsisdn(v: string): string | null {
+  const t = v.trim();
+  if (!/^(?:[0-9a-f]{2})+$/i.test(t)) return null;
+  const s = Buffer.from(t, 'hex').toString('latin1');
+  return /^[\x21-\x7e]+$/.test(s) ? s : null;
 }
 
 /** Upstream request headers; an MSISDN header from an untrusted address is dropped and logged. */
@@ -82,8 +95,27 @@ export function reasonText(parts: readonly ScannedPart[], d: MessageDecision): s
   return [...new Set(out)].join('; ');
 }
 
-export function replacementText(p: ScannedPart, why: string): string {
-  return `The attachment "${p.filename}" was removed by the network's content filter: ${why}.`;
+/** Template variables every reply can use: who and which transaction. */
+export function sessionVars(s: Session): TemplateVars {
+  return { sender: s.from, recipient: s.to, transaction_id: s.transactionid };
+}
+
+/** Template variables for a blocked message: the reason, and the first blocking finding's virus, file and type. */
+export function blockVars(s: Session, parts: readonly ScannedPart[], d: MessageDecision): TemplateVars {
+  const hit = d.events.find((e) => e.action !== 'monitored' && parts[e.part] !== undefined);
+  const p = hit === undefined ? undefined : parts[hit.part];
+  const f = hit?.finding;
+  return {
+    reason: reasonText(parts, d), virus: f?.kind === 'infected' ? f.name : null, filename: p?.filename ?? null,
+    filetype: f?.kind === 'file-type' ? f.type : p?.fileType ?? p?.contentType ?? null,
+    ...sessionVars(s),
+  };
+}
+
+/** The text of the part that replaces blocked part `p` (the `replacement` template). */
+export function replacementText(ctx: ProxyContext, s: Session, parts: readonly ScannedPart[], d: MessageDecision, p: ScannedPart): string {
+  const own = { ...d, events: d.events.filter((e) => parts[e.part] === p).map((e) => ({ ...e, part: 0 })) };
+  return ctx.text('replacement', blockVars(s, [p], own));
 }
 
 export interface Outcome {
@@ -137,7 +169,7 @@ export function decideParts(ctx: ProxyContext, s: Session, parts: ScannedPart[],
 }
 
 /** The message with blocked parts replaced by text parts; null when a blocked part cannot be replaced (pseudo-part). */
-export function rewrite(pdu: MmsPdu, parts: readonly ScannedPart[], d: MessageDecision): Uint8Array | null {
+export function rewrite(ctx: ProxyContext, s: Session, pdu: MmsPdu, parts: readonly ScannedPart[], d: MessageDecision): Uint8Array | null {
   const byPath = new Map<string, ScannedPart>();
   for (const i of d.blockedParts) {
     const p = parts[i];
@@ -147,8 +179,7 @@ export function rewrite(pdu: MmsPdu, parts: readonly ScannedPart[], d: MessageDe
   return reencodeWithParts(pdu, (_part, path) => {
     const p = byPath.get(path.join('.'));
     if (p === undefined) return undefined;
-    const why = reasonText([p], { ...d, events: d.events.filter((e) => parts[e.part] === p).map((e) => ({ ...e, part: 0 })) });
-    return textPart(replacementText(p, why), `${p.filename}.removed.txt`);
+    return textPart(replacementText(ctx, s, parts, d, p), `${p.filename}.removed.txt`);
   });
 }
 
@@ -203,6 +234,6 @@ export async function relaySend(
     ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });
     logVerdict(ctx, s, t0, { ...outcome, action: 'error', reason: `upstream ${kind}: ${(e as Error).message}`, status: 200, ...extra() });
     const status = kind === 'timeout' ? ResponseStatus.ERROR_TRANSIENT_FAILURE : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
-    return sendPdu(reply, buildSendConf({ transactionId: s.transactionid, status, text: 'Temporary network problem, please retry' }));
+    return sendPdu(reply, buildSendConf({ transactionId: s.transactionid, status, text: ctx.text('send.retry', sessionVars(s)) }));
   }
 }

@@ -15,7 +15,7 @@ import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
 import {
-  CONTENT_PDUS, MMS, contentLength, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
+  CONTENT_PDUS, MMS, blockVars, contentLength, sessionVars, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
   relaySend, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 import { handleComfortedRetrieve, handleComfortedSend } from './mm1-comfort.js';
@@ -52,7 +52,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
         r.rest.resume();
         return sendPdu(reply, buildSendConf({
           transactionId: head !== null ? transactionId(head) : null, version: head !== null ? mmsVersion(head) : null,
-          status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: `Message too large: the limit is ${mm1.oversizeLimit} bytes`,
+          status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: ctx.text('send.oversize', { ...sessionVars(s), limit: mm1.oversizeLimit, size: cl }),
         }));
       }
       ctx.utm(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
@@ -74,7 +74,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
       }
       ctx.utm(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: r.body.length, sha256: null }, null, `(${code})`));
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'malformed', reason: code, bytes: r.body.length, status: 200 });
-      return sendPdu(reply, buildSendConf({ transactionId: null, status: ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT, text: 'Message format corrupt' }));
+      return sendPdu(reply, buildSendConf({ transactionId: null, status: ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT, text: ctx.text('send.corrupt', sessionVars(s)) }));
     }
     describePdu(ctx, s, pdu, req);
     if (!CONTENT_PDUS.has(pdu.messageType)) {
@@ -97,9 +97,9 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
         return await forward(ctx, s, t0, req, reply, r.body, r.body.length, { action: 'forwarded', ...base });
       case 'transient':
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 200 });
-        return sendPdu(reply, conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure: the message could not be scanned, please retry'));
+        return sendPdu(reply, conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.scan-error', sessionVars(s))));
       case 'rewrite': {
-        const rewritten = rewrite(pdu, parts, decision);
+        const rewritten = rewrite(ctx, s, pdu, parts, decision);
         if (rewritten !== null) {
           return await forward(ctx, s, t0, req, reply, rewritten, rewritten.length, { action: 'attachment-removed', subtype, reason: reasonText(parts, decision), ...base });
         }
@@ -109,7 +109,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
         break;
     }
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason: reasonText(parts, decision), ...base, status: 200 });
-    return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, `Content not accepted: ${reasonText(parts, decision)}`));
+    return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, ctx.text('send.blocked', blockVars(s, parts, decision))));
   } finally {
     ctx.budget.give(r.reserved);
     ctx.metrics.inflight.set(ctx.budget.inUse);
@@ -133,7 +133,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   if (cached !== null) {
     // A retry of a download that was blocked (and maybe cut mid-comforting): answer at once.
     logVerdict(ctx, s, t0, { action: 'blocked', subtype: cached.subtype, reason: `cached verdict: ${cached.reason}`, status: 200 });
-    return sendPdu(reply, buildRetrieveConfError({ text: `Content not delivered: ${cached.reason}`, date: Date.now() / 1000 }));
+    return sendPdu(reply, buildRetrieveConfError({ text: ctx.text('retrieve.blocked', { ...sessionVars(s), reason: cached.reason }), date: Date.now() / 1000 }));
   }
   let res;
   try {
@@ -172,7 +172,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm1.oversizeLimit} bytes`, status: 200 });
         return sendPdu(reply, buildRetrieveConfError({
           transactionId: head !== null ? transactionId(head) : null, version: head !== null ? mmsVersion(head) : null,
-          text: `Message too large to be delivered (limit ${mm1.oversizeLimit} bytes)`, date: Date.now() / 1000,
+          text: ctx.text('retrieve.oversize', { ...sessionVars(s), limit: mm1.oversizeLimit, size: Number.isFinite(cl) ? cl : null }), date: Date.now() / 1000,
         }));
       }
       ctx.utm(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: Number.isFinite(cl) ? cl : null, sha256: null }, null, note));
@@ -206,9 +206,9 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
         return relay();
       case 'transient':
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 200 });
-        return sendPdu(reply, errorConf(RetrieveStatus.ERROR_TRANSIENT_FAILURE, 'Temporary failure: the message could not be scanned, please retry'));
+        return sendPdu(reply, errorConf(RetrieveStatus.ERROR_TRANSIENT_FAILURE, ctx.text('retrieve.scan-error', sessionVars(s))));
       case 'rewrite': {
-        const rewritten = rewrite(pdu, parts, decision);
+        const rewritten = rewrite(ctx, s, pdu, parts, decision);
         if (rewritten !== null) {
           logVerdict(ctx, s, t0, { action: 'attachment-removed', subtype, reason: reasonText(parts, decision), ...base, status: 200 });
           return sendPdu(reply, rewritten);
@@ -220,7 +220,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
     }
     ctx.verdicts.set(`url:${req.url}`, { subtype, reason: reasonText(parts, decision) });
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason: reasonText(parts, decision), ...base, status: 200 });
-    return sendPdu(reply, errorConf(RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, `Content not delivered: ${reasonText(parts, decision)}`));
+    return sendPdu(reply, errorConf(RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, ctx.text('retrieve.blocked', blockVars(s, parts, decision))));
   } finally {
     ctx.budget.give(r.reserved);
     ctx.metrics.inflight.set(ctx.budget.inUse);

@@ -7,11 +7,12 @@
  * 2007 format corrupt, 4006 service unavailable — or, with REMOVE_BLOCKED,
  * forwarded with the blocked parts replaced by text parts.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  Mm7Error, Mm7Status, buildFault, decodedBody, leaves, normalizeCid, parseMime, parseSoap, replaceParts,
-  type MimePart, type ReplyFor, type SoapRequest,
+  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, leaves, normalizeCid, parseMime, parseSoap, replaceParts,
+  type MimePart, type Mm7Reply, type ReplyFor, type SoapRequest,
 } from '@mmsguard/mm7';
 import type { Dispatcher } from 'undici';
 import { Comforter } from '@mmsguard/comfort';
@@ -20,7 +21,9 @@ import type { ProxyContext } from '../context.js';
 import { scanLeaves, type Leaf } from '../inspect/mms.js';
 import { utmRecord, type Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
-import { decideParts, logVerdict, reasonText, scanSettings, upstreamHeaders, type Outcome } from './mm1-shared.js';
+import type { TemplateName, TemplateVars } from '../templates.js';
+import { countFloodDupe } from './bulk.js';
+import { blockVars, decideParts, logVerdict, reasonText, replacementText, scanSettings, sessionVars, upstreamHeaders, type Outcome } from './mm1-shared.js';
 
 let sessions = 0;
 
@@ -41,6 +44,24 @@ function describe(ctx: ProxyContext, s: Session, soap: SoapRequest): void {
   s.direction = FROM_MMSC.has(soap.operation) ? 'incoming' : 'outgoing';
   s.from = ctx.redact(soap.sender ?? soap.vaspId);
   s.to = soap.recipients.length > 0 ? soap.recipients.map((r) => ctx.redact(r)).join(',') : null;
+}
+
+const TEXT_OF: Readonly<Record<number, TemplateName>> = {
+  [Mm7Status.CONTENT_REFUSED]: 'mm7.refused', [Mm7Status.FORMAT_CORRUPT]: 'mm7.corrupt',
+  [Mm7Status.SERVICE_UNAVAILABLE]: 'mm7.unavailable', [Mm7Status.SERVICE_DENIED]: 'mm7.denied',
+};
+
+/** The Fault for `code`, its StatusText from the reply templates. */
+function fault(ctx: ProxyContext, s: Session, rf: ReplyFor, code: number, details: string, vars: TemplateVars = {}): Mm7Reply {
+  const name = TEXT_OF[code];
+  return buildFault(rf, code, details, name === undefined ? undefined : ctx.text(name, { ...sessionVars(s), reason: details, ...vars }));
+}
+
+/** Duplicate fingerprint of an MM7 message: the decoded attachment bytes (not headers, not the envelope). */
+function attachmentsChecksum(parts: readonly MimePart[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(decodedBody(p));
+  return h.digest('hex');
 }
 
 function sendReply(reply: FastifyReply, r: { httpStatus: number; contentType: string; body: string }, extra: Record<string, string> = {}): FastifyReply {
@@ -73,7 +94,7 @@ async function relay(ctx: ProxyContext, s: Session, t0: number, reply: FastifyRe
     const kind = classify(e);
     ctx.metrics.upstreamErrors.inc({ service: 'MM7', kind });
     logVerdict(ctx, s, t0, { ...outcome, action: 'error', reason: `upstream ${kind}: ${(e as Error).message}`, status: 500 });
-    return sendReply(reply, buildFault(rf, Mm7Status.SERVICE_UNAVAILABLE, 'upstream unreachable'));
+    return sendReply(reply, fault(ctx, s, rf, Mm7Status.SERVICE_UNAVAILABLE, 'upstream unreachable'));
   }
 }
 
@@ -87,7 +108,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
   const cl = v === undefined ? null : /^\d+$/.test(v) ? Number(v) : NaN;
   if ((type !== 'multipart/related' && type !== 'text/xml') || Number.isNaN(cl)) {
     logVerdict(ctx, s, t0, { action: 'rejected', subtype: 'malformed', reason: `content type ${type || 'none'} is not MM7`, status: 500 });
-    return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, 'expected multipart/related or text/xml'));
+    return sendReply(reply, fault(ctx, s, noReq, Mm7Status.FORMAT_CORRUPT, 'expected multipart/related or text/xml'));
   }
   const { mm7 } = ctx.config;
   // Server comforting: the request to the upstream starts now and gets AMOUNT bytes per INTERVAL
@@ -110,7 +131,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     if (r.kind === 'budget') {
       ctx.metrics.rejected.inc({ service: 'MM7', reason: 'inflight-budget' });
       logVerdict(ctx, s, t0, { action: 'rejected', reason: 'in-flight budget exhausted', status: 503 });
-      return sendReply(reply, { ...buildFault(noReq, Mm7Status.SERVICE_UNAVAILABLE, 'busy, retry later'), httpStatus: 503 }, { 'retry-after': '5' });
+      return sendReply(reply, { ...fault(ctx, s, noReq, Mm7Status.SERVICE_UNAVAILABLE, 'busy, retry later'), httpStatus: 503 }, { 'retry-after': '5' });
     }
     if (r.kind === 'aborted') {
       logVerdict(ctx, s, t0, { action: 'aborted', reason: 'client aborted the upload' });
@@ -120,7 +141,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     }
     if (r.kind === 'length-mismatch') {
       logVerdict(ctx, s, t0, { action: 'rejected', subtype: 'malformed', reason: 'body length does not match Content-Length', status: 500 });
-      return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, 'body length does not match Content-Length'));
+      return sendReply(reply, fault(ctx, s, noReq, Mm7Status.FORMAT_CORRUPT, 'body length does not match Content-Length'));
     }
     if (r.kind === 'oversize') {
       const size = cl ?? r.head.length;
@@ -130,7 +151,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
         r.rest.resume();
         ctx.utm(utmRecord(s, 'oversize', 'blocked', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
         logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'oversize', reason: `message over ${mm7.oversizeLimit} bytes`, status: 500 });
-        return sendReply(reply, buildFault(noReq, Mm7Status.CONTENT_REFUSED, `message too large (limit ${mm7.oversizeLimit} bytes)`));
+        return sendReply(reply, fault(ctx, s, noReq, Mm7Status.CONTENT_REFUSED, `message too large (limit ${mm7.oversizeLimit} bytes)`, { limit: mm7.oversizeLimit, size }));
       }
       ctx.utm(utmRecord(s, 'oversize', 'passthrough', { filename: null, filetype: null, filesize: size, sha256: null }, null, note));
       const rest = r.rest;
@@ -145,6 +166,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     let attachments: Leaf[] = [];
     // Leaf parts by offset, so a blocked part can be found again for REMOVE_BLOCKED.
     let partsByStart = new Map<number, MimePart>();
+    let attachmentParts: MimePart[] = [];
     try {
       if (type === 'text/xml') {
         soap = parseSoap(body.toString('utf8'));
@@ -153,7 +175,8 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
         const root = soapPart(parsed.root);
         if (root === null) throw new Mm7Error('MMS_ERR_MM7_MIME', 'multipart/related without parts');
         soap = parseSoap(Buffer.from(decodedBody(root)).toString('utf8'));
-        attachments = leaves(parsed.root).filter((l) => l !== root).map((l, i): Leaf => ({
+        attachmentParts = leaves(parsed.root).filter((l) => l !== root);
+        attachments = attachmentParts.map((l, i): Leaf => ({
           id: String(i + 1), path: [l.start], data: l.raw, contentType: l.contentType.type,
           name: l.contentType.params['name'] ?? l.contentLocation ?? (l.contentId !== null ? normalizeCid(l.contentId) : null),
           encoding: l.transferEncoding,
@@ -166,10 +189,30 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
       comforter?.cut('malformed');
       ctx.utm(utmRecord(s, 'malformed', 'blocked', { filename: null, filetype: null, filesize: body.length, sha256: null }, null, `(${e.code}: ${e.message})`));
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'malformed', reason: e.code, bytes: body.length, status: 500 });
-      return sendReply(reply, buildFault(noReq, Mm7Status.FORMAT_CORRUPT, e.message));
+      return sendReply(reply, fault(ctx, s, noReq, Mm7Status.FORMAT_CORRUPT, e.message));
     }
     describe(ctx, s, soap);
     const rf: ReplyFor = soap;
+    if (soap.operation === 'SubmitReq') {
+      // Per VASP (flood) and per content (duplicates), before scanning: cheap first.
+      const { bulk } = ctx.config;
+      const hit = await countFloodDupe(ctx, s, [
+        { kind: 'flood', thresholds: bulk.mm7Flood, key: () => (soap.vaspId ?? soap.sender) === null ? null : `vasp:${soap.vaspId ?? soap.sender}` },
+        { kind: 'dupe', thresholds: bulk.mm7Dupe, key: () => (attachmentParts.length === 0 ? null : `mm7:${attachmentsChecksum(attachmentParts)}`) },
+      ]);
+      if (hit !== null) {
+        comforter?.cut(hit.kind);
+        const subtype = hit.kind === 'store-down' ? 'scan-error' : hit.kind;
+        if (hit.kind !== 'store-down' && bulk.reply === 'hide') {
+          logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason: `${hit.reason} (hidden: success answered)`, bytes: body.length, status: 200 });
+          return sendReply(reply, buildRsp(rf, Mm7Status.SUCCESS, undefined, undefined, `mmsguard-${Date.now().toString(36)}`));
+        }
+        logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason: hit.reason, bytes: body.length, status: 500 });
+        return sendReply(reply, hit.kind === 'store-down'
+          ? fault(ctx, s, rf, Mm7Status.SERVICE_UNAVAILABLE, 'temporary failure, retry later')
+          : fault(ctx, s, rf, Mm7Status.SERVICE_DENIED, 'service denied'));
+      }
+    }
     const { parts, decision } = decideParts(ctx, s, await scanLeaves(attachments, scanSettings(ctx)));
     const base = { parts: parts.length, bytes: body.length };
     const subtype = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
@@ -187,13 +230,13 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     comforter?.cut(decision.action);
     if (decision.action === 'transient') {
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'scan-error', reason: 'scan failed, fail-closed', ...base, status: 500 });
-      return sendReply(reply, buildFault(rf, Mm7Status.SERVICE_UNAVAILABLE, 'content could not be scanned, retry later'));
+      return sendReply(reply, fault(ctx, s, rf, Mm7Status.SERVICE_UNAVAILABLE, 'content could not be scanned, retry later'));
     }
     if (decision.action === 'rewrite' && !started) {
       const reps = [...decision.blockedParts].flatMap((i) => {
         const p = parts[i];
         const mp = p?.path?.[0] !== undefined ? partsByStart.get(p.path[0]) : undefined;
-        return p !== undefined && mp !== undefined ? [{ part: mp, text: `The attachment "${p.filename}" was removed by the network's content filter: ${reasonText([p], { ...decision, events: decision.events.filter((e) => parts[e.part] === p).map((e) => ({ ...e, part: 0 })) })}.` }] : [];
+        return p !== undefined && mp !== undefined ? [{ part: mp, text: replacementText(ctx, s, parts, decision, p) }] : [];
       });
       if (reps.length === decision.blockedParts.size) {
         const rewritten = replaceParts(body, reps);
@@ -201,7 +244,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
       }
     }
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 500, ...comfortInfo() });
-    return sendReply(reply, buildFault(rf, Mm7Status.CONTENT_REFUSED, reason));
+    return sendReply(reply, fault(ctx, s, rf, Mm7Status.CONTENT_REFUSED, reason, blockVars(s, parts, decision)));
   } finally {
     ctx.budget.give(r.reserved);
     ctx.metrics.inflight.set(ctx.budget.inUse);
