@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  FIELD, ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, decode, encodedStrings,
+  FIELD, ResponseStatus, RetrieveStatus, buildRetrieveConfError, buildSendConf, buildTextSendReq, decode, encodedStrings, wellKnown,
   octetHeader, partInfo, reencodeWithParts, textHeader, textPart,
 } from '../src/index.js';
 import { CORPUS_MMS, HAVE_SHARED } from './shared.js';
@@ -16,6 +16,21 @@ describe('replies the proxy sends', () => {
     expect(octetHeader(pdu, FIELD.RESPONSE_STATUS)).toBe(0xe5);
     expect(encodedStrings(pdu, FIELD.RESPONSE_TEXT)).toEqual([{ text: 'Virus found: Eicar-Test-Signature', charset: 106 }]);
     expect(pdu.issues).toEqual([]);
+  });
+
+  it('builds a one-part text m-send-req (the notice to a blocked sender), From as insert-address or given', () => {
+    const b = buildTextSendReq({ transactionId: 'N-1', from: null, to: '+4790000001/TYPE=PLMN', subject: 'Message not delivered', text: 'Your message … was not delivered', date: 1_700_000_000 });
+    const pdu = decode(b);
+    expect(pdu.messageType).toBe(0x80);
+    expect([...b.subarray(0, 2)]).toEqual([0x8c, 0x80]);
+    expect(textHeader(pdu, FIELD.TRANSACTION_ID)).toBe('N-1');
+    expect(wellKnown(pdu, FIELD.FROM)).toMatchObject({ kind: 'from', address: null });
+    expect(encodedStrings(pdu, FIELD.TO).map((a) => a.text)).toEqual(['+4790000001/TYPE=PLMN']);
+    expect(encodedStrings(pdu, FIELD.SUBJECT)[0]?.text).toBe('Message not delivered');
+    expect(pdu.parts?.map((p) => [p.contentType.mediaType, new TextDecoder().decode(p.data)])).toEqual([['text/plain', 'Your message … was not delivered']]);
+    expect(pdu.issues).toEqual([]);
+    const from = decode(buildTextSendReq({ transactionId: 'N-2', from: '+4700000000/TYPE=PLMN', to: 'a@b.c', subject: 's', text: 't', date: 0 }));
+    expect(wellKnown(from, FIELD.FROM)).toMatchObject({ kind: 'from', address: { text: '+4700000000/TYPE=PLMN' } });
   });
 
   it('puts the three mandatory headers first, in order', () => {

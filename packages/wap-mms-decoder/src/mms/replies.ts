@@ -1,7 +1,8 @@
 /**
  * The PDUs a scanning proxy answers with: m-send-conf (blocked or refused
  * send), m-retrieve-conf carrying an error Retrieve-Status, and the
- * text/plain part that replaces a removed attachment.
+ * text/plain part that replaces a removed attachment; and a one-part text
+ * m-send-req, for the notice a proxy sends to a blocked sender.
  */
 import type { PartInit } from '../wsp/multipart.js';
 import { encode } from './encode.js';
@@ -73,6 +74,32 @@ export function buildRetrieveConfError(init: RetrieveErrorInit): Uint8Array {
     contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] },
     parts: [textPart(init.text, 'error.txt')],
   });
+}
+
+export interface TextSendReqInit {
+  readonly transactionId: string;
+  /** The sender as an address (`+4790000000/TYPE=PLMN`); null: insert-address token (the MMSC fills it in). */
+  readonly from: string | null;
+  /** One recipient, e.g. `+4790000001/TYPE=PLMN`. */
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  /** Seconds since the epoch. */
+  readonly date: number;
+}
+
+/** m-send-req (OMA-MMS-ENC 6.1.1) with one UTF-8 text/plain part. */
+export function buildTextSendReq(init: TextSendReqInit): Uint8Array {
+  const headers: MmsHeader[] = [
+    octet(FIELD.MESSAGE_TYPE, MessageType.SEND_REQ),
+    text(FIELD.TRANSACTION_ID, init.transactionId),
+    octet(FIELD.MMS_VERSION, DEFAULT_VERSION),
+    { type: 'well-known', code: FIELD.DATE, name: '', value: { kind: 'integer', value: Math.max(0, Math.floor(init.date)) } },
+    { type: 'well-known', code: FIELD.FROM, name: '', value: { kind: 'from', address: init.from === null ? null : { text: init.from, charset: null } } },
+    { type: 'well-known', code: FIELD.TO, name: '', value: { kind: 'encoded-string', value: { text: init.to, charset: null } } },
+    utf8String(FIELD.SUBJECT, init.subject),
+  ];
+  return encode({ headers, contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] }, parts: [textPart(init.text, 'notice.txt')] });
 }
 
 /** A UTF-8 text/plain part, e.g. the replacement for a removed attachment. */
