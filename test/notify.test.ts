@@ -1,12 +1,16 @@
 /** Administrator notifications to a webhook receiver on 127.0.0.1. */
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildSim } from '@mmsguard/mmsc-sim';
 import { post, startStack, type Stack } from './harness.js';
+import { FIELD, decode, encodedStrings, octetHeader } from 'wap-mms-decoder';
 import { eicar, sendReq } from './pdus.js';
 
 let stack: Stack | null = null;
 let srv: Server | null = null;
+const closeLater: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
+  for (const c of closeLater.splice(0)) await c();
   await stack?.close();
   stack = null;
   if (srv !== null) await new Promise((r) => srv?.close(r));
@@ -46,5 +50,33 @@ describe('webhook notifications', () => {
     expect(rx.got[0]).toMatchObject({ event: 'virus', first: true, count: 1, source: 'mmsguard' });
     expect((rx.got[0]?.['record'] as Record<string, unknown>)['virus']).toBe('Eicar-Test-Signature');
     expect(rx.got[1]).toMatchObject({ event: 'virus', first: false, count: 3 });
+  });
+});
+
+describe('MMS notices to blocked senders', () => {
+  it('sends one m-send-req to the sender per interval, built from the notice templates, without delaying the reply', async () => {
+    // a second simulator stands in for the MMSC that delivers the notices
+    const mmsc = buildSim();
+    await mmsc.app.listen({ host: '127.0.0.1', port: 0 });
+    closeLater.push(() => mmsc.app.close());
+    const a = mmsc.app.server.address();
+    const url = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/mms`;
+    stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1', MSISDN_PREFIX_RULES: '00=+', SENDER_NOTICE_URL: url });
+    const hdr = { 'x-wap-network-client-msisdn': '004790000005' };
+    for (let i = 0; i < 2; i++) expect(octetHeader(decode((await post(stack.proxy, sendReq([eicar()], `T-n${i}`), hdr)).body), FIELD.RESPONSE_STATUS)).toBe(0xe5);
+    const s = stack;
+    await until(() => mmsc.messages.size >= 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.sim.messages.size).toBe(0); // nothing of the blocked messages reached the real MMSC
+    const notices = [...mmsc.messages.values()].map((b) => decode(b));
+    expect(notices).toHaveLength(1);
+    const n = notices[0]!;
+    expect(n.messageType).toBe(0x84); // the simulator stores what it accepted as an m-send-req as the m-retrieve-conf it would deliver
+    expect(encodedStrings(n, FIELD.TO).map((a) => a.text)).toEqual(['+4790000005/TYPE=PLMN']);
+    expect(encodedStrings(n, FIELD.SUBJECT)[0]?.text).toBe('Message not delivered');
+    expect(Buffer.from(n.parts![0]!.data).toString('utf8')).toBe('Your message to +4790000001 was not delivered: virus Eicar-Test-Signature in eicar.com.');
+    const m = await (await fetch(`${s.admin}/metrics`)).text();
+    expect(m).toContain('mmsguard_sender_notices_total{result="sent"} 1');
+    expect(m).toContain('mmsguard_sender_notices_total{result="rate-limited"} 1');
   });
 });

@@ -8,6 +8,7 @@ import { VerdictCache } from './verdict-cache.js';
 import { WatchedFile } from './watched-file.js';
 import { Templates, parseTemplates, type TemplateName, type TemplateVars } from './templates.js';
 import { Notifier } from './notifier.js';
+import { SenderNotices } from './sender-notice.js';
 import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
 import { addressRedactor } from './log.js';
@@ -38,6 +39,8 @@ export interface ProxyContext {
   /** A reply text from the templates. */
   text(name: TemplateName, vars?: TemplateVars): string;
   readonly notifier: Notifier | null;
+  /** MMS notices to blocked senders (SENDER_NOTICE_URL), or null. */
+  readonly senderNotices: SenderNotices | null;
   /** Logs one UTM record and hands it to the notifier. */
   utm(record: Record<string, unknown>): void;
 }
@@ -45,7 +48,7 @@ export interface ProxyContext {
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
   const metrics = new Metrics();
   const notifier = config.notify.url === null ? null : new Notifier({
-    url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond,
+    url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond, window: config.notify.window,
     onResult: (result) => metrics.notifications.inc({ result }),
   }, log);
   const { bulk } = config;
@@ -54,6 +57,7 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
   if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
   return {
     notifier, metrics, bulkStore,
+    senderNotices: config.senderNotice.url === null ? null : new SenderNotices({ ...config.senderNotice, url: config.senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log),
     utm: (record) => {
       log.warn(record);
       notifier?.onUtm(record);

@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       await mm1.close();
       if (mm7 !== null) await mm7.close();
       await admin.close();
+      await ctx.senderNotices?.drain();
       await upstream.close();
       if (mm7Upstream !== null) await mm7Upstream.close();
       for (const c of closers) await c();

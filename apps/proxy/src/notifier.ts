@@ -4,10 +4,13 @@
  * of a kind and key goes out at once, then at most one notice per
  * NOTIFY_INTERVAL carrying how many more occurred; a global rate limit caps
  * notices per second; the queue is bounded (drops are counted, never block a
- * message); delivery is retried with exponential backoff.
+ * message); delivery is retried with exponential backoff. With a
+ * NOTIFY_WINDOW, nothing goes out outside it: events are counted and the
+ * counts go out at the first flush inside the window.
  */
 import type { Logger } from 'pino';
 import { request } from 'undici';
+import { inWindow, type WindowRule } from './schedule.js';
 
 export interface NotifierOptions {
   readonly url: string;
@@ -15,6 +18,10 @@ export interface NotifierOptions {
   readonly perSecond: number;
   readonly maxQueue?: number;
   readonly retries?: number;
+  /** Weekday/time-of-day window for sending; empty or absent: always. */
+  readonly window?: readonly WindowRule[];
+  /** The clock (tests). */
+  readonly now?: () => Date;
   /** Told of every notice delivered or given up (queue full, receiver failing). */
   readonly onResult?: (result: 'sent' | 'dropped') => void;
 }
@@ -23,6 +30,8 @@ interface Pending {
   first: Record<string, unknown>;
   count: number;
   lastSent: number;
+  /** The first event went out (false while it waits for the window). */
+  announced: boolean;
 }
 
 export class Notifier {
@@ -50,20 +59,31 @@ export class Notifier {
     const what = kind === 'virus' ? rec['virus'] : kind === 'file-block' ? rec['filetype'] : rec['from'] ?? rec['analyticscksum'];
     const key = `${kind}:${typeof what === 'string' ? what : ''}`;
     const g = this.groups.get(key);
-    if (g === undefined) {
-      this.groups.set(key, { first: rec, count: 0, lastSent: Date.now() });
+    if (g !== undefined) {
+      g.count++;
+      return;
+    }
+    if (this.open()) {
+      this.groups.set(key, { first: rec, count: 0, lastSent: Date.now(), announced: true });
       this.enqueue({ event: kind, first: true, count: 1, record: rec });
-    } else g.count++;
+    } else this.groups.set(key, { first: rec, count: 1, lastSent: 0, announced: false });
   }
 
-  private flushCounts(): void {
+  private open(): boolean {
+    return inWindow(this.opts.window ?? [], this.opts.now?.() ?? new Date());
+  }
+
+  /** Sends the counts gathered since each group's last notice; outside the window, keeps them. */
+  flushCounts(): void {
+    if (!this.open()) return;
     const now = Date.now();
     for (const [key, g] of this.groups) {
       if (now - g.lastSent < this.opts.intervalMs) continue;
       if (g.count > 0) {
-        this.enqueue({ event: key.split(':')[0], first: false, count: g.count, record: g.first });
+        this.enqueue({ event: key.split(':')[0], first: !g.announced, count: g.count, record: g.first });
         g.count = 0;
         g.lastSent = now;
+        g.announced = true;
       } else this.groups.delete(key);
     }
   }

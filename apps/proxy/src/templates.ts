@@ -50,7 +50,7 @@ export const TEMPLATE_DEFAULTS = {
   'mm7.denied': 'Service denied',
   /** Subject and text of the MMS notice to a blocked sender (SENDER_NOTICE_URL). */
   'notice.subject': 'Message not delivered',
-  'notice.text': 'Your message {subject} to {recipient} was not delivered: {reason}.',
+  'notice.text': 'Your message to {recipient} was not delivered: {reason}.',
 } as const;
 export type TemplateName = keyof typeof TEMPLATE_DEFAULTS;
 

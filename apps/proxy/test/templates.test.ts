@@ -8,7 +8,7 @@ describe('reply templates', () => {
     expect(t.render('send.blocked', { reason: 'virus Eicar-Test-Signature in 2' })).toBe('Content not accepted: virus Eicar-Test-Signature in 2');
     expect(t.render('replacement', { filename: 'a.exe', reason: 'file type exe not allowed' })).toBe('The attachment "a.exe" was removed by the network\'s content filter: file type exe not allowed.');
     expect(t.render('send.oversize', { limit: 1024 })).toBe('Message too large: the limit is 1024 bytes');
-    expect(t.render('notice.text', { reason: 'virus X' })).toBe('Your message unknown to unknown was not delivered: virus X.');
+    expect(t.render('notice.text', { reason: 'virus X' })).toBe('Your message to unknown was not delivered: virus X.');
   });
 
   it('reads a file: overrides, comments, escapes for braces and line breaks', () => {

@@ -8,11 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, wellKnown, type MmsPdu } from 'wap-mms-decoder';
+import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, type MmsPdu } from 'wap-mms-decoder';
 import { checkBulk, matchList, normalizeAddress, type Threshold } from '@mmsguard/policy';
 import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
-import { sessionVars, trustedMsisdn } from './mm1-shared.js';
+import { senderAddress, sessionVars } from './mm1-shared.js';
 
 
 export function contentChecksum(pdu: MmsPdu): string {
@@ -28,6 +28,8 @@ export interface BulkOutcome {
   readonly reply: Uint8Array | null;
   readonly subtype: 'flood' | 'dupe' | 'msisdn-filter' | 'scan-error';
   readonly reason: string;
+  /** The sender may be told (SENDER_NOTICE_URL): a list block, or a flood/duplicate block that is not hidden. */
+  readonly notice: boolean;
 }
 
 /**
@@ -36,8 +38,7 @@ export interface BulkOutcome {
  */
 export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): Promise<BulkOutcome | null> {
   const { bulk } = ctx.config;
-  const from = wellKnown(pdu, FIELD.FROM);
-  const raw = trustedMsisdn(ctx, req) ?? (from?.kind === 'from' && from.address !== null ? from.address.text : null);
+  const raw = senderAddress(ctx, req, pdu);
   let skipMass = false;
   if (ctx.msisdnList !== null) {
     const addresses = [raw, ...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)]
@@ -52,9 +53,9 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
       }
       if (rule.action === 'block') {
         const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: ctx.text('send.denied', sessionVars(s)) });
-        return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${note}` };
+        return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${note}`, notice: true };
       }
-      if (rule.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${note}` };
+      if (rule.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${note}`, notice: false };
       skipMass = rule.action === 'exempt-mass';
     }
   }
@@ -67,9 +68,9 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
     { kind: 'dupe', thresholds: bulk.dupe, key: () => contentChecksum(pdu) },
   ]);
   if (hit === null) return null;
-  if (hit.kind === 'store-down') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.retry', sessionVars(s))), subtype: 'scan-error', reason: hit.reason };
+  if (hit.kind === 'store-down') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.retry', sessionVars(s))), subtype: 'scan-error', reason: hit.reason, notice: false };
   const reply = bulk.reply === 'hide' ? conf(ResponseStatus.OK, null) : conf(ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, ctx.text('send.denied', sessionVars(s)));
-  return { reply, subtype: hit.kind, reason: hit.reason };
+  return { reply, subtype: hit.kind, reason: hit.reason, notice: bulk.reply === 'deny' };
 }
 
 export interface BulkCheck {

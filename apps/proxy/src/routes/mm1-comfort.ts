@@ -28,7 +28,7 @@ import type { ProxyContext } from '../context.js';
 import type { Session } from '../records.js';
 import { responseHeaders } from '../upstream.js';
 import {
-  CONTENT_PDUS, blockVars, describePdu, sessionVars, handleBodyFailure, logVerdict, reasonText, relaySend, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
+  CONTENT_PDUS, blockVars, describePdu, noticeToSender, sessionVars, handleBodyFailure, logVerdict, reasonText, relaySend, rewrite, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 
 function comfortFields(c: Comforter): Pick<Outcome, 'comfort_started' | 'comfort_bytes'> {
@@ -76,6 +76,7 @@ export async function handleComfortedSend(
     }
     if (bulkHit !== null) {
       cut(bulkHit.subtype);
+      if (bulkHit.notice) noticeToSender(ctx, req, pdu, { ...sessionVars(s), reason: bulkHit.subtype === 'msisdn-filter' ? 'service denied' : 'too many messages' });
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: bulkHit.subtype, reason: bulkHit.reason, bytes: r.body.length, status: 200, ...comfortFields(comforter) });
       return sendPdu(reply, bulkHit.reply);
     }
@@ -104,6 +105,7 @@ export async function handleComfortedSend(
     }
     ctx.verdicts.set(bodyKey, { subtype, reason });
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason, ...base, status: 200, ...comfortFields(comforter) });
+    noticeToSender(ctx, req, pdu, blockVars(s, parts, decision));
     return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, ctx.text('send.blocked', blockVars(s, parts, decision))));
   } finally {
     ctx.budget.give(r.reserved);

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   FIELD, MessageType, ResponseStatus, buildSendConf, decode, encodedStrings, isMmsError, messageTypeName, reencodeWithParts, textPart, transactionId, wellKnown, type MmsPdu,
 } from 'wap-mms-decoder';
-import { decideMessage, type MessageDecision } from '@mmsguard/policy';
+import { decideMessage, normalizeAddress, type MessageDecision } from '@mmsguard/policy';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { scanPdu, type ScannedPart } from '../inspect/mms.js';
@@ -61,6 +61,21 @@ export function newSession(ctx: ProxyContext, req: FastifyRequest, direction: Se
     dstip: ctx.mm1Upstream.host, dstport: ctx.mm1Upstream.port,
     msgtype: null, transactionid: null, from: null, to: null,
   };
+}
+
+/** The sender for policy: the MSISDN a trusted gateway vouches for, else the PDU's From. */
+export function senderAddress(ctx: ProxyContext, req: FastifyRequest, pdu: MmsPdu): string | null {
+  const from = wellKnown(pdu, FIELD.FROM);
+  return trustedMsisdn(ctx, req) ?? (from?.kind === 'from' && from.address !== null ? from.address.text : null);
+}
+
+/** Tells a blocked sender with an MMS of their own (SENDER_NOTICE_URL), from the notice templates. */
+export function noticeToSender(ctx: ProxyContext, req: FastifyRequest, pdu: MmsPdu, vars: TemplateVars): void {
+  if (ctx.senderNotices === null) return;
+  const raw = senderAddress(ctx, req, pdu);
+  const recipients = [...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC)].map((a) => a.text.replace(/\/TYPE=.*$/i, '')).join(', ');
+  const v: TemplateVars = { ...vars, sender: raw, recipient: recipients || null, subject: encodedStrings(pdu, FIELD.SUBJECT)[0]?.text ?? null };
+  ctx.senderNotices.send(raw === null ? null : normalizeAddress(raw, ctx.config.msisdnPrefixes), ctx.text('notice.subject', v), ctx.text('notice.text', v));
 }
 
 export function describePdu(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): void {

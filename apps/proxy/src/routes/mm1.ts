@@ -15,7 +15,7 @@ import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
 import {
-  CONTENT_PDUS, MMS, blockVars, contentLength, sessionVars, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
+  CONTENT_PDUS, MMS, blockVars, contentLength, noticeToSender, sessionVars, describePdu, discard, handleBodyFailure, logVerdict, newSession, reasonText, rewrite,
   relaySend, scanAndDecide, sendPdu, tryDecode, upstreamHeaders, type Outcome,
 } from './mm1-shared.js';
 import { handleComfortedRetrieve, handleComfortedSend } from './mm1-comfort.js';
@@ -85,6 +85,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
       return await forward(ctx, s, t0, req, reply, r.body, r.body.length, { action: 'forwarded', subtype: 'msisdn-filter', reason: bulkHit.reason, bytes: r.body.length });
     }
     if (bulkHit !== null) {
+      if (bulkHit.notice) noticeToSender(ctx, req, pdu, { ...sessionVars(s), reason: bulkHit.subtype === 'msisdn-filter' ? 'service denied' : 'too many messages' });
       logVerdict(ctx, s, t0, { action: 'blocked', subtype: bulkHit.subtype, reason: bulkHit.reason, bytes: r.body.length, status: 200 });
       return sendPdu(reply, bulkHit.reply);
     }
@@ -109,6 +110,7 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
         break;
     }
     logVerdict(ctx, s, t0, { action: 'blocked', subtype, reason: reasonText(parts, decision), ...base, status: 200 });
+    noticeToSender(ctx, req, pdu, blockVars(s, parts, decision));
     return sendPdu(reply, conf(ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, ctx.text('send.blocked', blockVars(s, parts, decision))));
   } finally {
     ctx.budget.give(r.reserved);
