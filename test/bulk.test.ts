@@ -91,6 +91,8 @@ describe('MM7 per VASP', () => {
     expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ service: 'MM7', subtype: 'flood', action: 'blocked' });
     const list = (await (await fetch(`${s.admin}/bulk/blocks`)).json()) as { blocks: { key: string }[] };
     expect(list.blocks.map((b) => b.key)).toEqual(['flood:block:vasp:VASP-A']);
+    const senders = (await (await fetch(`${s.admin}/bulk/senders`)).json()) as { counts: unknown[] };
+    expect(senders.counts).toEqual([{ service: 'MM7', key: 'vasp:VASP-A', count: 3, window_s: 60 }, { service: 'MM7', key: 'vasp:VASP-B', count: 1, window_s: 60 }]);
     expect(await (await fetch(`${s.admin}/metrics`)).text()).toContain('mmsguard_bulk_events_total{service="MM7",kind="flood",action="blocked"} 3');
   });
 
@@ -121,6 +123,9 @@ describe('duplicate protection', () => {
     for (const m of ['+4721', '+4722', '+4723']) got.push(status((await post(s.proxy, same, from(m))).body));
     expect(got).toEqual([0x80, 0x80, 0xe1]);
     expect(status((await post(s.proxy, sendReq([text('different')]), from('+4724'))).body)).toBe(0x80);
+    const fp = (await (await fetch(`${s.admin}/bulk/fingerprints`)).json()) as { counts: { service: string; key: string; count: number; window_s: number }[] };
+    expect(fp.counts.map((c) => [c.service, c.count, c.window_s])).toEqual([['MM1', 3, 60], ['MM1', 1, 60]]);
+    expect(fp.counts[0]!.key).toMatch(/^[0-9a-f]{64}$/);
     expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'dupe', action: 'blocked' });
   });
 });

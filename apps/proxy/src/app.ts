@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { releaseBulk } from '@mmsguard/policy';
+import { releaseBulk, topCounts } from '@mmsguard/policy';
 import type { ProxyContext } from './context.js';
 import { registerMm1 } from './routes/mm1.js';
 import { registerMm7 } from './routes/mm7.js';
@@ -82,9 +82,27 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
     const { key } = req.params as { key: string };
     const m = /^(flood|dupe):block:(.+)$/.exec(key);
     const kind = m?.[1] === 'flood' ? 'flood' : 'dupe';
-    const released = ctx.bulkStore !== null && m !== null ? await releaseBulk(ctx.bulkStore, kind, m[2] ?? '', kind === 'flood' ? ctx.config.bulk.flood : ctx.config.bulk.dupe) : false;
+    const released = ctx.bulkStore !== null && m !== null ? await releaseBulk(ctx.bulkStore, kind, m[2] ?? '') : false;
     return reply.code(released ? 200 : 404).send({ released });
   });
+  // What is being counted right now, most first: senders (flood) and content fingerprints (dupe),
+  // MM1 and MM7 (MM7 keys start with vasp: and mm7:), in each protocol's first threshold window.
+  for (const [path, kind] of [['/bulk/senders', 'flood'], ['/bulk/fingerprints', 'dupe']] as const) {
+    app.get(path, async (_req, reply) => {
+      const store = ctx.bulkStore;
+      if (store === null) return reply.send({ counts: [] });
+      const { bulk } = ctx.config;
+      const now = Date.now();
+      const mm1 = await topCounts(store, kind, kind === 'flood' ? bulk.flood : bulk.dupe, now);
+      const mm7 = await topCounts(store, kind, kind === 'flood' ? bulk.mm7Flood : bulk.mm7Dupe, now);
+      const isMm7 = (k: string): boolean => k.startsWith(kind === 'flood' ? 'vasp:' : 'mm7:');
+      const rows = [
+        ...mm1.filter((r) => !isMm7(r.key)).map((r) => ({ service: 'MM1', ...r, window_s: (bulk[kind === 'flood' ? 'flood' : 'dupe'][0]?.windowMs ?? 0) / 1000 })),
+        ...mm7.filter((r) => isMm7(r.key)).map((r) => ({ service: 'MM7', ...r, window_s: (bulk[kind === 'flood' ? 'mm7Flood' : 'mm7Dupe'][0]?.windowMs ?? 0) / 1000 })),
+      ];
+      return reply.send({ counts: rows });
+    });
+  }
   app.get('/metrics', async (_req, reply) => {
     ctx.metrics.inflight.set(ctx.budget.inUse);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

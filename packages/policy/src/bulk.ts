@@ -30,6 +30,8 @@ export interface BulkVerdict {
 }
 
 const NONE: ReadonlySet<BulkAction> = new Set();
+/** FortiOS's model: up to three escalating thresholds. */
+export const MAX_THRESHOLDS = 3;
 
 /** Parses `LIMIT/WINDOW:ACTIONS[:BLOCK]` entries separated by `;`, e.g. `10/60:block+alert:300;5/10:log` (seconds). */
 export function parseThresholds(spec: string): Threshold[] {
@@ -45,7 +47,7 @@ export function parseThresholds(spec: string): Threshold[] {
     if (actions.has('block') && m[4] === undefined) throw new RangeError(`threshold '${raw}' blocks but has no block time`);
     out.push({ limit, windowMs, actions: actions as Set<BulkAction>, blockMs: Math.round(Number(m[4] ?? 0) * 1000) });
   }
-  if (out.length > 3) throw new RangeError('at most three thresholds');
+  if (out.length > MAX_THRESHOLDS) throw new RangeError('at most three thresholds');
   return out;
 }
 
@@ -69,9 +71,18 @@ export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key
   return { blocked: t.actions.has('block'), threshold: crossed, actions: t.actions, count: counts[crossed] ?? 0, duringBlock: false };
 }
 
-/** Releases a block and forgets the counts behind it (the admin's "release"). */
-export async function releaseBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[]): Promise<boolean> {
+/** Releases a block and forgets the counts behind it under every threshold (the admin's "release"). */
+export async function releaseBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string): Promise<boolean> {
   const released = await store.release(`${kind}:block:${key}`);
-  await Promise.all(thresholds.map((_, i) => store.reset(`${kind}:${i}:${key}`)));
+  await Promise.all(Array.from({ length: MAX_THRESHOLDS }, (_, i) => store.reset(`${kind}:${i}:${key}`)));
   return released;
+}
+
+/** The keys counted in threshold `index`'s window right now, most events first (the admin's view of senders and fingerprints). */
+export async function topCounts(store: CounterStore, kind: 'flood' | 'dupe', thresholds: readonly Threshold[], now: number, limit = 100): Promise<{ key: string; count: number }[]> {
+  const t = thresholds[0];
+  if (t === undefined) return [];
+  const prefix = `${kind}:0:`;
+  const rows = await store.listCounts(prefix, t.windowMs, now);
+  return rows.map((r) => ({ key: r.key.slice(prefix.length), count: r.count })).filter((r) => r.count > 0).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)).slice(0, limit);
 }

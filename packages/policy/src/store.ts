@@ -14,6 +14,8 @@ export interface CounterStore {
   /** Current blocks (for the admin endpoint), and releasing one. */
   listBlocks(prefix: string, now: number): Promise<{ key: string; until: number }[]>;
   release(key: string): Promise<boolean>;
+  /** Every counted key under `prefix` with its events in (now - windowMs, now]. */
+  listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]>;
   /** Forgets the events counted under `key`. */
   reset(key: string): Promise<void>;
   close(): Promise<void>;
@@ -56,6 +58,12 @@ export class MemoryStore implements CounterStore {
 
   release(key: string): Promise<boolean> {
     return Promise.resolve(this.blocks.delete(key));
+  }
+
+  listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]> {
+    const out: { key: string; count: number }[] = [];
+    for (const [key, v] of this.events) if (key.startsWith(prefix)) out.push({ key, count: v.times.filter((t) => t > now - windowMs).length });
+    return Promise.resolve(out);
   }
 
   reset(key: string): Promise<void> {

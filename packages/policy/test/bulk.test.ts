@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, checkBulk, parseThresholds } from '../src/index.js';
+import { MemoryStore, checkBulk, parseThresholds, releaseBulk, topCounts } from '../src/index.js';
 
 describe('thresholds', () => {
   it('parses up to three LIMIT/WINDOW:ACTIONS[:BLOCK] entries', () => {
@@ -66,5 +66,18 @@ describe('MemoryStore housekeeping', () => {
     await s.hit('old', 1000, 0);
     for (let i = 0; i < 1024; i++) await s.hit('other', 1000, 10_000);
     expect(await s.hit('old', 1000, 10_001)).toBe(1);
+  });
+});
+
+describe('topCounts (the admin view)', () => {
+  it('lists what is counted in the first window, most first, and forgets it on release', async () => {
+    const s = new MemoryStore();
+    const th = parseThresholds('100/10:log');
+    for (const [key, n] of [['aa', 3], ['bb', 1], ['cc', 2]] as const) for (let i = 0; i < n; i++) await checkBulk(s, 'dupe', key, th, 1000 + i);
+    expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'aa', count: 3 }, { key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
+    expect(await topCounts(s, 'dupe', th, 11_001)).toEqual([{ key: 'aa', count: 1 }]);
+    await releaseBulk(s, 'dupe', 'aa');
+    expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
+    expect(await topCounts(s, 'dupe', [], 1005)).toEqual([]);
   });
 });

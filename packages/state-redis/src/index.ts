@@ -70,6 +70,22 @@ export class RedisStore implements CounterStore {
     return out;
   }
 
+  async listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]> {
+    const out: { key: string; count: number }[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      // Members older than the window are only trimmed on the next hit: count by score.
+      const p = this.redis.pipeline();
+      for (const k of keys) p.zcount(k, `(${now - windowMs}`, '+inf');
+      const counts = (await p.exec()) ?? [];
+      keys.forEach((k, i) => out.push({ key: k.slice(this.prefix.length), count: Number(counts[i]?.[1] ?? 0) }));
+    } while (cursor !== '0');
+    return out;
+  }
+
   async reset(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { checkBulk, parseThresholds } from '@mmsguard/policy';
+import { checkBulk, parseThresholds, releaseBulk, topCounts } from '@mmsguard/policy';
 import { RedisStore } from '../src/index.js';
 import './redis-setup.js';
 
@@ -19,6 +19,18 @@ describe.skipIf(url === null)('RedisStore (real redis-server)', () => {
     expect((await a.listBlocks('flood:block:', now + 100)).map((x) => x.key)).toEqual(['flood:block:sender']);
     expect(await b.release('flood:block:sender')).toBe(true);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('lists what is counted in the window, most first, and forgets it on release', async () => {
+    const s = new RedisStore(url!, `t2-${Date.now()}:`);
+    const th = parseThresholds('100/10:log');
+    for (const [key, n] of [['aa', 3], ['bb', 1], ['cc', 2]] as const) for (let i = 0; i < n; i++) await checkBulk(s, 'dupe', key, th, 1000 + i);
+    expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'aa', count: 3 }, { key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
+    // 10 s later only what fell inside the window counts (trimmed by score, not by a later hit)
+    expect(await topCounts(s, 'dupe', th, 11_001)).toEqual([{ key: 'aa', count: 1 }]);
+    await releaseBulk(s, 'dupe', 'aa');
+    expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
+    await s.close();
   });
 
   it('fails fast when Redis is unreachable (the caller applies fail-open/closed)', async () => {
