@@ -23,21 +23,37 @@ export interface CounterStore {
 
 /** Sliding-window counters in process memory. Bounded: keys expire with their window. */
 export class MemoryStore implements CounterStore {
-  // Each key keeps its own window: thresholds of different windows share the sweep.
-  private readonly events = new Map<string, { windowMs: number; times: number[] }>();
+  // Each key keeps its own window: thresholds of different windows share the sweep. Times are kept
+  // sorted with a moving head, so a hit costs O(expired) and not O(events in the window): one spam
+  // wave of identical content is one key with tens of thousands of events.
+  private readonly events = new Map<string, { windowMs: number; times: number[]; head: number }>();
   private readonly blocks = new Map<string, { until: number; blockMs: number }>();
   private sweeps = 0;
 
   hit(key: string, windowMs: number, now: number): Promise<number> {
-    const times = (this.events.get(key)?.times ?? []).filter((t) => t > now - windowMs);
-    times.push(now);
-    this.events.set(key, { windowMs, times });
+    let s = this.events.get(key);
+    if (s === undefined) {
+      s = { windowMs, times: [], head: 0 };
+      this.events.set(key, s);
+    }
+    s.windowMs = windowMs;
+    const { times } = s;
+    while (s.head < times.length && (times[s.head] as number) <= now - windowMs) s.head++;
+    // Concurrent messages may arrive with their clocks read in another order: insert in place.
+    let i = times.length;
+    while (i > s.head && (times[i - 1] as number) > now) i--;
+    if (i === times.length) times.push(now);
+    else times.splice(i, 0, now);
+    if (s.head > 1024 && s.head * 2 > times.length) {
+      s.times = times.slice(s.head);
+      s.head = 0;
+    }
     if (++this.sweeps % 1024 === 0) this.sweep(now);
-    return Promise.resolve(times.length);
+    return Promise.resolve(s.times.length - s.head);
   }
 
   private sweep(now: number): void {
-    for (const [k, v] of this.events) if ((v.times[v.times.length - 1] ?? 0) <= now - v.windowMs) this.events.delete(k);
+    for (const [k, v] of this.events) if (v.times.length === v.head || (v.times[v.times.length - 1] as number) <= now - v.windowMs) this.events.delete(k);
     for (const [k, b] of this.blocks) if (b.until <= now) this.blocks.delete(k);
   }
 
@@ -62,7 +78,7 @@ export class MemoryStore implements CounterStore {
 
   listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]> {
     const out: { key: string; count: number }[] = [];
-    for (const [key, v] of this.events) if (key.startsWith(prefix)) out.push({ key, count: v.times.filter((t) => t > now - windowMs).length });
+    for (const [key, v] of this.events) if (key.startsWith(prefix)) out.push({ key, count: v.times.slice(v.head).filter((t) => t > now - windowMs && t <= now).length });
     return Promise.resolve(out);
   }
 

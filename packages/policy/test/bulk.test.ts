@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, checkBulk, parseThresholds, releaseBulk, topCounts } from '../src/index.js';
 
@@ -79,5 +80,27 @@ describe('topCounts (the admin view)', () => {
     await releaseBulk(s, 'dupe', 'aa');
     expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
     expect(await topCounts(s, 'dupe', [], 1005)).toEqual([]);
+  });
+});
+
+describe('MemoryStore against a plain model', () => {
+  it('counts exactly what falls in the window, for any order of clocks and windows', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({ key: fc.constantFrom('a', 'b'), dt: fc.integer({ min: -5, max: 40 }), win: fc.constantFrom(10, 50) }), { maxLength: 300 }),
+      async (ops) => {
+        const s = new MemoryStore();
+        const model = new Map<string, number[]>();
+        let clock = 1000;
+        for (const op of ops) {
+          clock += op.dt; // occasionally backwards: concurrent callers read the clock in another order
+          const key = `${op.key}:${op.win}`;
+          // events older than the window at a hit are forgotten for good (a late clock does not revive them)
+          const list = [...(model.get(key) ?? []).filter((t) => t > clock - op.win), clock];
+          model.set(key, list);
+          const want = list.length;
+          expect(await s.hit(key, op.win, clock)).toBe(want);
+        }
+      },
+    ), { numRuns: 1000 });
   });
 });
