@@ -1,5 +1,8 @@
-/** Shared by the macro benches: free loopback ports and waiting for a server to answer. */
+/** Shared by the macro benches: free loopback ports, waiting for a server, child processes, the 300 KB PDU, medians. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { encode, textPart } from 'wap-mms-decoder';
 
 export function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -21,4 +24,43 @@ export async function waitFor(url: string): Promise<void> {
     }
   }
   throw new Error(`${url} did not come up`);
+}
+
+/** A 300 KB m-send-req: a text part and an incompressible "photo". */
+export function body300k(): Buffer {
+  const img = new Uint8Array(300 * 1024 - 600);
+  for (let i = 0; i < img.length; i++) img[i] = (i * 2654435761) >>> 24;
+  return Buffer.from(encode({
+    headers: [
+      { type: 'well-known', code: 0x0c, name: '', value: { kind: 'octet', value: 0x80 } },
+      { type: 'well-known', code: 0x18, name: '', value: { kind: 'text', value: 'bench' } },
+      { type: 'well-known', code: 0x0d, name: '', value: { kind: 'octet', value: 0x92 } },
+      { type: 'well-known', code: 0x09, name: '', value: { kind: 'from', address: null } },
+      { type: 'well-known', code: 0x17, name: '', value: { kind: 'encoded-string', value: { text: '+4790000000/TYPE=PLMN', charset: null } } },
+    ],
+    contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] },
+    parts: [textPart('hello', 'a.txt'), { contentType: { mediaType: 'image/jpeg', params: [{ name: 'name', value: 'p.jpg' }] }, headers: [], data: img }],
+  }));
+}
+
+export function rssKb(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0), hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) };
+}
+
+/** Child processes of a bench, all killed by stopChildren() at the end. */
+export const children: ChildProcess[] = [];
+export function start(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
+  const c = spawn(cmd, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+export function stopChildren(): void {
+  for (const c of children) c.kill('SIGTERM');
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 }

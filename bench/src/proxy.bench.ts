@@ -8,14 +8,13 @@
  *
  *   BENCH_DURATION (s, default 10), BENCH_REPS (default 2), BENCH_CONNECTIONS (default "10,100")
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort, waitFor } from './harness.js';
-import { encode, textPart } from 'wap-mms-decoder';
+import { body300k, freePort, median, rssKb, start, stopChildren, waitFor } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -23,34 +22,6 @@ const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const REPS = Number(process.env['BENCH_REPS'] ?? 2);
 const CONNS = (process.env['BENCH_CONNECTIONS'] ?? '10,100').split(',').map(Number);
 
-
-function body300k(): Buffer {
-  const img = new Uint8Array(300 * 1024 - 600);
-  for (let i = 0; i < img.length; i++) img[i] = (i * 2654435761) >>> 24;
-  return Buffer.from(encode({
-    headers: [
-      { type: 'well-known', code: 0x0c, name: '', value: { kind: 'octet', value: 0x80 } },
-      { type: 'well-known', code: 0x18, name: '', value: { kind: 'text', value: 'bench' } },
-      { type: 'well-known', code: 0x0d, name: '', value: { kind: 'octet', value: 0x92 } },
-      { type: 'well-known', code: 0x09, name: '', value: { kind: 'from', address: null } },
-      { type: 'well-known', code: 0x17, name: '', value: { kind: 'encoded-string', value: { text: '+4790000000/TYPE=PLMN', charset: null } } },
-    ],
-    contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] },
-    parts: [textPart('hello', 'a.txt'), { contentType: { mediaType: 'image/jpeg', params: [{ name: 'name', value: 'p.jpg' }] }, headers: [], data: img }],
-  }));
-}
-
-function rssKb(pid: number): { rss: number; hwm: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0), hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) };
-}
-
-const children: ChildProcess[] = [];
-function start(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
-  const c = spawn(cmd, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
-  children.push(c);
-  return c;
-}
 
 async function main(): Promise<void> {
   const simPort = await freePort();
@@ -115,10 +86,6 @@ http {
     }
   }
   const mem = proxy.pid !== undefined ? rssKb(proxy.pid) : { rss: 0, hwm: 0 };
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-  };
   const summary = CONNS.flatMap((c) => targets.map((t) => {
     const rs = rows.filter((r) => r.target === t.name && r.connections === c);
     return { target: t.name, connections: c, rps: Math.round(median(rs.map((r) => r.rps))), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0) };
@@ -139,6 +106,6 @@ http {
 try {
   await main();
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  stopChildren();
   spawnSync('sleep', ['0.3']);
 }

@@ -88,13 +88,15 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
   // What is being counted right now, most first: senders (flood) and content fingerprints (dupe),
   // MM1 and MM7 (MM7 keys start with vasp: and mm7:), in each protocol's first threshold window.
   for (const [path, kind] of [['/bulk/senders', 'flood'], ['/bulk/fingerprints', 'dupe']] as const) {
-    app.get(path, async (_req, reply) => {
+    app.get(path, async (req, reply) => {
       const store = ctx.bulkStore;
       if (store === null) return reply.send({ counts: [] });
       const { bulk } = ctx.config;
       const now = Date.now();
-      const mm1 = await topCounts(store, kind, kind === 'flood' ? bulk.flood : bulk.dupe, now);
-      const mm7 = await topCounts(store, kind, kind === 'flood' ? bulk.mm7Flood : bulk.mm7Dupe, now);
+      const q = Number((req.query as Record<string, string | undefined>)['limit'] ?? 100);
+      const limit = Number.isInteger(q) && q > 0 ? Math.min(q, 10_000) : 100;
+      const mm1 = await topCounts(store, kind, kind === 'flood' ? bulk.flood : bulk.dupe, now, limit);
+      const mm7 = await topCounts(store, kind, kind === 'flood' ? bulk.mm7Flood : bulk.mm7Dupe, now, limit);
       const isMm7 = (k: string): boolean => k.startsWith(kind === 'flood' ? 'vasp:' : 'mm7:');
       const rows = [
         ...mm1.filter((r) => !isMm7(r.key)).map((r) => ({ service: 'MM1', ...r, window_s: (bulk[kind === 'flood' ? 'flood' : 'dupe'][0]?.windowMs ?? 0) / 1000 })),
