@@ -54,21 +54,33 @@ export function parseThresholds(spec: string): Threshold[] {
 /** Counts the attempt against every threshold and decides. `key` is the sender (flood) or the content checksum (duplicate). */
 export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[], now: number): Promise<BulkVerdict> {
   const blockKey = `${kind}:block:${key}`;
+  if (store.checkAll !== undefined) {
+    const r = await store.checkAll(blockKey, thresholds.map((_, i) => `${kind}:${i}:${key}`), thresholds.map((t) => ({ limit: t.limit, windowMs: t.windowMs, blockMs: t.actions.has('block') ? t.blockMs : 0 })), now);
+    if (r.duringBlock) return DURING_BLOCK;
+    return verdict(thresholds, r.crossed, r.count);
+  }
   const existing = await store.blocked(blockKey, now);
   if (existing !== null) {
     // FortiOS: any attempt during a block restarts the block timer.
     await store.block(blockKey, now + existing.blockMs, existing.blockMs);
-    return { blocked: true, threshold: -1, actions: new Set<BulkAction>(['block']), count: 0, duringBlock: true };
+    return DURING_BLOCK;
   }
   const counts = await Promise.all(thresholds.map((t, i) => store.hit(`${kind}:${i}:${key}`, t.windowMs, now)));
   let crossed = -1;
   thresholds.forEach((t, i) => {
     if ((counts[i] ?? 0) > t.limit) crossed = i;
   });
-  if (crossed < 0) return { blocked: false, threshold: -1, actions: NONE, count: 0, duringBlock: false };
-  const t = thresholds[crossed] as Threshold;
-  if (t.actions.has('block')) await store.block(blockKey, now + t.blockMs, t.blockMs);
-  return { blocked: t.actions.has('block'), threshold: crossed, actions: t.actions, count: counts[crossed] ?? 0, duringBlock: false };
+  const t = thresholds[crossed];
+  if (t?.actions.has('block') === true) await store.block(blockKey, now + t.blockMs, t.blockMs);
+  return verdict(thresholds, crossed, counts[crossed] ?? 0);
+}
+
+const DURING_BLOCK: BulkVerdict = { blocked: true, threshold: -1, actions: new Set<BulkAction>(['block']), count: 0, duringBlock: true };
+
+function verdict(thresholds: readonly Threshold[], crossed: number, count: number): BulkVerdict {
+  const t = thresholds[crossed];
+  if (t === undefined) return { blocked: false, threshold: -1, actions: NONE, count: 0, duringBlock: false };
+  return { blocked: t.actions.has('block'), threshold: crossed, actions: t.actions, count, duringBlock: false };
 }
 
 /** Releases a block and forgets the counts behind it under every threshold (the admin's "release"). */

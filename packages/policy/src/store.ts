@@ -16,6 +16,12 @@ export interface CounterStore {
   release(key: string): Promise<boolean>;
   /** Every counted key under `prefix` with its events in (now - windowMs, now]. */
   listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]>;
+  /**
+   * Optional: the whole check of one key in one atomic step (block lookup and restart, a hit under
+   * every threshold, the new block), for stores where each operation is a network round trip.
+   * `thresholds` carry the limit, window and block time (0: the threshold does not block).
+   */
+  checkAll?(blockKey: string, countKeys: readonly string[], thresholds: readonly { limit: number; windowMs: number; blockMs: number }[], now: number): Promise<{ duringBlock: boolean; crossed: number; count: number }>;
   /** Forgets the events counted under `key`. */
   reset(key: string): Promise<void>;
   close(): Promise<void>;

@@ -15,6 +15,43 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 `;
 
+// The whole check of one key in one round trip: a block is restarted by any attempt; otherwise a hit
+// under every threshold (sliding window as a sorted set), the highest crossed one reported, and its
+// block set when it blocks. ARGV: now, n, then per threshold: window, limit, block ms, member.
+const CHECK = `
+local now = tonumber(ARGV[1])
+local b = redis.call('GET', KEYS[1])
+if b then
+  local sep = string.find(b, ':', 1, true)
+  local untilv = tonumber(string.sub(b, 1, sep - 1))
+  local blockms = tonumber(string.sub(b, sep + 1))
+  if untilv > now then
+    redis.call('SET', KEYS[1], (now + blockms) .. ':' .. blockms, 'PXAT', now + blockms)
+    return {1, -1, 0}
+  end
+end
+local n = tonumber(ARGV[2])
+local crossed = -1
+local count = 0
+for i = 1, n do
+  local base = 2 + (i - 1) * 4
+  local win = tonumber(ARGV[base + 1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1 + i], '-inf', now - win)
+  redis.call('ZADD', KEYS[1 + i], now, ARGV[base + 4])
+  redis.call('PEXPIRE', KEYS[1 + i], win)
+  local c = redis.call('ZCARD', KEYS[1 + i])
+  if c > tonumber(ARGV[base + 2]) then
+    crossed = i - 1
+    count = c
+  end
+end
+if crossed >= 0 then
+  local blockms = tonumber(ARGV[2 + crossed * 4 + 3])
+  if blockms > 0 then redis.call('SET', KEYS[1], (now + blockms) .. ':' .. blockms, 'PXAT', now + blockms) end
+end
+return {0, crossed, count}
+`;
+
 export class RedisStore implements CounterStore {
   private readonly redis: Redis;
 
@@ -25,6 +62,7 @@ export class RedisStore implements CounterStore {
     // Connection errors surface on the commands; this only keeps them from being unhandled.
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('mmsguardHit', { numberOfKeys: 1, lua: HIT });
+    this.redis.defineCommand('mmsguardCheck', { lua: CHECK });
   }
 
   async ready(): Promise<void> {
@@ -42,6 +80,14 @@ export class RedisStore implements CounterStore {
     const member = `${now}-${randomBytes(6).toString('hex')}`;
     const r = await (this.redis as unknown as { mmsguardHit(k: string, now: number, win: number, m: string): Promise<number> }).mmsguardHit(this.prefix + key, now, windowMs, member);
     return Number(r);
+  }
+
+  async checkAll(blockKey: string, countKeys: readonly string[], thresholds: readonly { limit: number; windowMs: number; blockMs: number }[], now: number): Promise<{ duringBlock: boolean; crossed: number; count: number }> {
+    const member = `${now}-${randomBytes(6).toString('hex')}`;
+    const args = [String(now), String(thresholds.length), ...thresholds.flatMap((t) => [String(t.windowMs), String(t.limit), String(t.blockMs), member])];
+    const keys = [blockKey, ...countKeys].map((k) => this.prefix + k);
+    const r = (await (this.redis as unknown as { mmsguardCheck(n: number, ...a: string[]): Promise<[number, number, number]> }).mmsguardCheck(keys.length, ...keys, ...args));
+    return { duringBlock: Number(r[0]) === 1, crossed: Number(r[1]), count: Number(r[2]) };
   }
 
   async block(key: string, until: number, blockMs: number): Promise<void> {

@@ -21,6 +21,22 @@ describe.skipIf(url === null)('RedisStore (real redis-server)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('decides like the memory store in one round trip: log past the first limit, block past the second, restart the block on every attempt', async () => {
+    const s = new RedisStore(url!, `t3-${Date.now()}:`);
+    const th = parseThresholds('3/10:log;5/10:block+alert:60');
+    const t0 = Date.now();
+    const seen = [];
+    for (let i = 0; i < 6; i++) seen.push(await checkBulk(s, 'flood', '+47', th, t0 + i));
+    expect(seen.map((v) => [v.threshold, v.blocked, v.count])).toEqual([[-1, false, 0], [-1, false, 0], [-1, false, 0], [0, false, 4], [0, false, 5], [1, true, 6]]);
+    expect([...seen[5]!.actions].sort()).toEqual(['alert', 'block']);
+    expect((await checkBulk(s, 'flood', '+48', th, t0 + 10)).blocked).toBe(false);
+    // block until t0+5+60,000; an attempt at +50,000 restarts it to +110,000
+    expect((await checkBulk(s, 'flood', '+47', th, t0 + 50_000)).duringBlock).toBe(true);
+    expect((await checkBulk(s, 'flood', '+47', th, t0 + 100_000)).duringBlock).toBe(true);
+    expect((await s.listBlocks('flood:block:', t0 + 100_001)).map((b) => [b.key, b.until - t0])).toEqual([['flood:block:+47', 160_000]]);
+    await s.close();
+  });
+
   it('lists what is counted in the window, most first, and forgets it on release', async () => {
     const s = new RedisStore(url!, `t2-${Date.now()}:`);
     const th = parseThresholds('100/10:log');
