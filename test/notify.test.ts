@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildSim } from '@mmsguard/mmsc-sim';
 import { post, startStack, type Stack } from './harness.js';
 import { FIELD, decode, encodedStrings, octetHeader } from 'wap-mms-decoder';
-import { eicar, sendReq } from './pdus.js';
+import { eicar, sendReq, text } from './pdus.js';
 
 let stack: Stack | null = null;
 let srv: Server | null = null;
@@ -50,6 +50,19 @@ describe('webhook notifications', () => {
     expect(rx.got[0]).toMatchObject({ event: 'virus', first: true, count: 1, source: 'mmsguard' });
     expect((rx.got[0]?.['record'] as Record<string, unknown>)['virus']).toBe('Eicar-Test-Signature');
     expect(rx.got[1]).toMatchObject({ event: 'virus', first: false, count: 3 });
+  });
+});
+
+describe('flood alerts', () => {
+  it('notify the webhook for a threshold with alert, not for one without', async () => {
+    const rx = await receiver();
+    stack = await startStack({ NOTIFY_URL: rx.url, TRUSTED_GATEWAYS: '127.0.0.1', FLOOD_THRESHOLDS: '1/60:log;2/60:block+alert:60' });
+    for (let i = 0; i < 4; i++) await post(stack.proxy, sendReq([text(`m${i}`)], `T-a${i}`), { 'x-wap-network-client-msisdn': '+4790000031' });
+    await until(() => rx.got.length >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    // message 2 crossed the log-only threshold (no notice), message 3 the alerting one; message 4 fell in the block
+    expect(rx.got.map((g) => [g['event'], g['first'], (g['record'] as Record<string, unknown>)['action']])).toEqual([['flood', true, 'blocked']]);
+    expect(stack.logs.filter((l) => l['type'] === 'utm').map((l) => l['action'])).toEqual(['monitored', 'blocked', 'blocked']);
   });
 });
 

@@ -41,8 +41,11 @@ export interface ProxyContext {
   readonly notifier: Notifier | null;
   /** MMS notices to blocked senders (SENDER_NOTICE_URL), or null. */
   readonly senderNotices: SenderNotices | null;
-  /** Logs one UTM record and hands it to the notifier. */
-  utm(record: Record<string, unknown>): void;
+  /**
+   * Logs one UTM record and hands it to the notifier: blocking events by default; `alert` overrides
+   * that for flood and duplicate records, whose thresholds say themselves whether to alert.
+   */
+  utm(record: Record<string, unknown>, alert?: boolean): void;
 }
 
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
@@ -58,9 +61,9 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
   return {
     notifier, metrics, bulkStore,
     senderNotices: config.senderNotice.url === null ? null : new SenderNotices({ ...config.senderNotice, url: config.senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log),
-    utm: (record) => {
+    utm: (record, alert) => {
       log.warn(record);
-      notifier?.onUtm(record);
+      if (alert !== false) notifier?.onUtm(record, alert === true);
     },
     config, engines, log, mm1Upstream, mm7Upstream,
     budget: new ByteBudget(config.inflightLimit),

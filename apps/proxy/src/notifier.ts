@@ -51,18 +51,24 @@ export class Notifier {
     this.timer.unref();
   }
 
-  /** Called for every UTM record; only blocking events of the notified kinds are considered. */
-  onUtm(rec: Record<string, unknown>): void {
+  /**
+   * Called for UTM records: blocking events of the notified kinds, or any event when `alert` (a
+   * flood/duplicate threshold with the `alert` action). Flood and duplicate records without `alert`
+   * only add to the count of a notice already open for their key.
+   */
+  onUtm(rec: Record<string, unknown>, alert = false): void {
     const subtype = typeof rec['subtype'] === 'string' ? rec['subtype'] : '';
     const kind = { virus: 'virus', 'file-filter': 'file-block', flood: 'flood', dupe: 'duplicate', 'msisdn-filter': 'list-block' }[subtype];
-    if (kind === undefined || rec['action'] === 'monitored' || rec['action'] === 'passthrough') return;
-    const what = kind === 'virus' ? rec['virus'] : kind === 'file-block' ? rec['filetype'] : rec['from'] ?? rec['analyticscksum'];
+    if (kind === undefined || (!alert && (rec['action'] === 'monitored' || rec['action'] === 'passthrough'))) return;
+    // One notice stream per virus, per file type, per content checksum, per sender.
+    const what = kind === 'virus' ? rec['virus'] : kind === 'file-block' ? rec['filetype'] : kind === 'duplicate' ? rec['analyticscksum'] : rec['from'];
     const key = `${kind}:${typeof what === 'string' ? what : ''}`;
     const g = this.groups.get(key);
     if (g !== undefined) {
       g.count++;
       return;
     }
+    if (!alert && (kind === 'flood' || kind === 'duplicate')) return;
     if (this.open()) {
       this.groups.set(key, { first: rec, count: 0, lastSent: Date.now(), announced: true });
       this.enqueue({ event: kind, first: true, count: 1, record: rec });

@@ -42,9 +42,25 @@ describe('notification window', () => {
       expect(rx.got).toHaveLength(1);
       expect(rx.got[0]).toMatchObject({ event: 'virus', first: true, count: 3, record: virus });
       // inside the window a new kind goes out at once
-      n.onUtm({ subtype: 'flood', action: 'blocked', from: '+47' });
+      n.onUtm({ subtype: 'file-filter', action: 'blocked', filetype: 'exe' });
       for (let t = 0; t < 50 && rx.got.length === 1; t++) await new Promise((r) => setTimeout(r, 20));
-      expect(rx.got[1]).toMatchObject({ event: 'flood', first: true, count: 1 });
+      expect(rx.got[1]).toMatchObject({ event: 'file-block', first: true, count: 1 });
+    } finally {
+      n.close();
+    }
+  });
+});
+
+describe('flood and duplicate notices follow the threshold\u2019s alert action', () => {
+  it('notifies a crossing with alert, counts later attempts in the same notice, and ignores crossings without alert', async () => {
+    const rx = await receiver();
+    const n = new Notifier({ url: rx.url, intervalMs: 100, perSecond: 100 }, null);
+    try {
+      n.onUtm({ subtype: 'flood', action: 'blocked', from: '+4711' }); // a threshold without alert
+      n.onUtm({ subtype: 'dupe', action: 'monitored', from: '+4712', analyticscksum: 'ab' }, true); // log+alert
+      n.onUtm({ subtype: 'dupe', action: 'blocked', from: '+4713', analyticscksum: 'ab' }); // same content, during a block
+      for (let t = 0; t < 100 && rx.got.length < 2; t++) await new Promise((r) => setTimeout(r, 20));
+      expect(rx.got.map((g) => [g['event'], g['first'], g['count']])).toEqual([['duplicate', true, 1], ['duplicate', false, 1]]);
     } finally {
       n.close();
     }
