@@ -23,7 +23,7 @@ export interface BulkVerdict {
   /** Index of the highest threshold crossed by this attempt, or -1. */
   readonly threshold: number;
   readonly actions: ReadonlySet<BulkAction>;
-  /** Events counted in the crossed threshold's window (0 when none crossed). */
+  /** Events counted in the crossed threshold's window, at most its limit + 1 (0 when none crossed). */
   readonly count: number;
   /** The attempt fell inside an existing block (whose timer it restarted). */
   readonly duringBlock: boolean;
@@ -65,7 +65,7 @@ export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key
     await store.block(blockKey, now + existing.blockMs, existing.blockMs);
     return DURING_BLOCK;
   }
-  const counts = await Promise.all(thresholds.map((t, i) => store.hit(`${kind}:${i}:${key}`, t.windowMs, now)));
+  const counts = await Promise.all(thresholds.map((t, i) => store.hit(`${kind}:${i}:${key}`, t.windowMs, now, t.limit + 1)));
   let crossed = -1;
   thresholds.forEach((t, i) => {
     if ((counts[i] ?? 0) > t.limit) crossed = i;

@@ -5,8 +5,12 @@
  * single instance.
  */
 export interface CounterStore {
-  /** Records one event for `key` at `now` and returns how many fall in (now - windowMs, now]. */
-  hit(key: string, windowMs: number, now: number): Promise<number>;
+  /**
+   * Records one event for `key` at `now` and returns how many fall in (now - windowMs, now], keeping
+   * only the newest `cap` events: a limit L needs L + 1 of them to be decided exactly, and a spam wave
+   * must not grow a key without bound. Counts above `cap` are reported as `cap`.
+   */
+  hit(key: string, windowMs: number, now: number, cap?: number): Promise<number>;
   /** Blocks `key` until `until` (ms since epoch); replaces an earlier block. */
   block(key: string, until: number, blockMs: number): Promise<void>;
   /** The block end of `key` if it is blocked at `now`, with its block length; null otherwise. */
@@ -36,7 +40,7 @@ export class MemoryStore implements CounterStore {
   private readonly blocks = new Map<string, { until: number; blockMs: number }>();
   private sweeps = 0;
 
-  hit(key: string, windowMs: number, now: number): Promise<number> {
+  hit(key: string, windowMs: number, now: number, cap = Infinity): Promise<number> {
     let s = this.events.get(key);
     if (s === undefined) {
       s = { windowMs, times: [], head: 0 };
@@ -50,6 +54,7 @@ export class MemoryStore implements CounterStore {
     while (i > s.head && (times[i - 1] as number) > now) i--;
     if (i === times.length) times.push(now);
     else times.splice(i, 0, now);
+    if (times.length - s.head > cap) s.head = times.length - cap;
     if (s.head > 1024 && s.head * 2 > times.length) {
       s.times = times.slice(s.head);
       s.head = 0;

@@ -104,3 +104,23 @@ describe('MemoryStore against a plain model', () => {
     ), { numRuns: 1000 });
   });
 });
+
+describe('MemoryStore with a cap (limit + 1 events kept per key)', () => {
+  it('reports min(true count, cap), so count > limit is decided exactly with bounded memory', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 6 }),
+      fc.array(fc.record({ key: fc.constantFrom('a', 'b'), dt: fc.integer({ min: 0, max: 30 }) }), { maxLength: 300 }),
+      async (cap, ops) => {
+        const s = new MemoryStore();
+        const model = new Map<string, number[]>();
+        let clock = 1000;
+        for (const op of ops) {
+          clock += op.dt;
+          const list = [...(model.get(op.key) ?? []).filter((t) => t > clock - 50), clock];
+          model.set(op.key, list);
+          expect(await s.hit(op.key, 50, clock, cap)).toBe(Math.min(list.length, cap));
+        }
+      },
+    ), { numRuns: 500 });
+  });
+});

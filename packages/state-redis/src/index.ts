@@ -11,6 +11,7 @@ import type { CounterStore } from '@mmsguard/policy';
 const HIT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+if tonumber(ARGV[4]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[4]) - 1) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 `;
@@ -38,6 +39,8 @@ for i = 1, n do
   local win = tonumber(ARGV[base + 1])
   redis.call('ZREMRANGEBYSCORE', KEYS[1 + i], '-inf', now - win)
   redis.call('ZADD', KEYS[1 + i], now, ARGV[base + 4])
+  -- the newest limit + 1 events decide a limit exactly; older ones would only cost memory
+  redis.call('ZREMRANGEBYRANK', KEYS[1 + i], 0, -tonumber(ARGV[base + 2]) - 2)
   redis.call('PEXPIRE', KEYS[1 + i], win)
   local c = redis.call('ZCARD', KEYS[1 + i])
   if c > tonumber(ARGV[base + 2]) then
@@ -76,9 +79,9 @@ export class RedisStore implements CounterStore {
     await this.redis.ping();
   }
 
-  async hit(key: string, windowMs: number, now: number): Promise<number> {
+  async hit(key: string, windowMs: number, now: number, cap = 0): Promise<number> {
     const member = `${now}-${randomBytes(6).toString('hex')}`;
-    const r = await (this.redis as unknown as { mmsguardHit(k: string, now: number, win: number, m: string): Promise<number> }).mmsguardHit(this.prefix + key, now, windowMs, member);
+    const r = await (this.redis as unknown as { mmsguardHit(k: string, now: number, win: number, m: string, cap: number): Promise<number> }).mmsguardHit(this.prefix + key, now, windowMs, member, Number.isFinite(cap) ? cap : 0);
     return Number(r);
   }
 

@@ -27,13 +27,22 @@ describe.skipIf(url === null)('RedisStore (real redis-server)', () => {
     const t0 = Date.now();
     const seen = [];
     for (let i = 0; i < 6; i++) seen.push(await checkBulk(s, 'flood', '+47', th, t0 + i));
-    expect(seen.map((v) => [v.threshold, v.blocked, v.count])).toEqual([[-1, false, 0], [-1, false, 0], [-1, false, 0], [0, false, 4], [0, false, 5], [1, true, 6]]);
+    expect(seen.map((v) => [v.threshold, v.blocked, v.count])).toEqual([[-1, false, 0], [-1, false, 0], [-1, false, 0], [0, false, 4], [0, false, 4], [1, true, 6]]);
     expect([...seen[5]!.actions].sort()).toEqual(['alert', 'block']);
     expect((await checkBulk(s, 'flood', '+48', th, t0 + 10)).blocked).toBe(false);
     // block until t0+5+60,000; an attempt at +50,000 restarts it to +110,000
     expect((await checkBulk(s, 'flood', '+47', th, t0 + 50_000)).duringBlock).toBe(true);
     expect((await checkBulk(s, 'flood', '+47', th, t0 + 100_000)).duringBlock).toBe(true);
     expect((await s.listBlocks('flood:block:', t0 + 100_001)).map((b) => [b.key, b.until - t0])).toEqual([['flood:block:+47', 160_000]]);
+    await s.close();
+  });
+
+  it('keeps only the newest limit + 1 events of a key (a spam wave does not grow it without bound)', async () => {
+    const s = new RedisStore(url!, `t4-${Date.now()}:`);
+    const th = parseThresholds('3/3600:log');
+    const t0 = Date.now();
+    for (let i = 0; i < 50; i++) await checkBulk(s, 'dupe', 'wave', th, t0 + i);
+    expect(await topCounts(s, 'dupe', th, t0 + 60)).toEqual([{ key: 'wave', count: 4 }]);
     await s.close();
   });
 

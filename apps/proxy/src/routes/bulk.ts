@@ -99,7 +99,7 @@ export async function countFloodDupe(ctx: ProxyContext, s: Session, checks: read
       const action = v.blocked ? 'blocked' : 'monitored';
       ctx.metrics.bulk.inc({ service: s.service, kind: c.kind, action });
       ctx.utm(utmRecord(s, c.kind, action, { filename: null, filetype: null, filesize: null, sha256: c.kind === 'dupe' ? key : null }, null,
-        v.duringBlock ? '(during a block; block timer restarted)' : `(${v.count} in the window of threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`),
+        v.duringBlock ? '(during a block; block timer restarted)' : `(more than ${c.thresholds[v.threshold]?.limit ?? 0} in ${(c.thresholds[v.threshold]?.windowMs ?? 0) / 1000} s: threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`),
         // Only a threshold with `alert` notifies; attempts during its block add to that notice's count.
         !v.duringBlock && v.actions.has('alert') ? true : v.duringBlock ? undefined : false);
       if (v.blocked) return { kind: c.kind, reason: c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
