@@ -51,14 +51,43 @@ export function parseThresholds(spec: string): Threshold[] {
   return out;
 }
 
-/** Counts the attempt against every threshold and decides. `key` is the sender (flood) or the content checksum (duplicate). */
+/** One key to count: the sender (flood) or the content checksum (duplicate), with its thresholds. */
+export interface BulkKey {
+  readonly kind: 'flood' | 'dupe';
+  readonly key: string;
+  readonly thresholds: readonly Threshold[];
+}
+
+/** Counts the attempt against every threshold of `key` and decides. */
 export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[], now: number): Promise<BulkVerdict> {
-  const blockKey = `${kind}:block:${key}`;
+  return (await checkBulkMany(store, [{ kind, key, thresholds }], now))[0] as BulkVerdict;
+}
+
+/**
+ * Checks keys in order (flood before duplicates) and stops after the first that blocks: later keys
+ * are not counted for a message that is refused anyway. One verdict per key checked. A store with
+ * `checkAll` does it in one atomic step (one round trip to Redis per message).
+ */
+export async function checkBulkMany(store: CounterStore, keys: readonly BulkKey[], now: number): Promise<BulkVerdict[]> {
   if (store.checkAll !== undefined) {
-    const r = await store.checkAll(blockKey, thresholds.map((_, i) => `${kind}:${i}:${key}`), thresholds.map((t) => ({ limit: t.limit, windowMs: t.windowMs, blockMs: t.actions.has('block') ? t.blockMs : 0 })), now);
-    if (r.duringBlock) return DURING_BLOCK;
-    return verdict(thresholds, r.crossed, r.count);
+    const rs = await store.checkAll(keys.map((k) => ({
+      blockKey: `${k.kind}:block:${k.key}`,
+      countKeys: k.thresholds.map((_, i) => `${k.kind}:${i}:${k.key}`),
+      thresholds: k.thresholds.map((t) => ({ limit: t.limit, windowMs: t.windowMs, blockMs: t.actions.has('block') ? t.blockMs : 0 })),
+    })), now);
+    return rs.map((r, i) => (r.duringBlock ? DURING_BLOCK : verdict(keys[i]?.thresholds ?? [], r.crossed, r.count)));
   }
+  const out: BulkVerdict[] = [];
+  for (const k of keys) {
+    const v = await checkOne(store, k, now);
+    out.push(v);
+    if (v.blocked) break;
+  }
+  return out;
+}
+
+async function checkOne(store: CounterStore, { kind, key, thresholds }: BulkKey, now: number): Promise<BulkVerdict> {
+  const blockKey = `${kind}:block:${key}`;
   const existing = await store.blocked(blockKey, now);
   if (existing !== null) {
     // FortiOS: any attempt during a block restarts the block timer.

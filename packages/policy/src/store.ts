@@ -4,6 +4,20 @@
  * share one store (Redis); the in-memory store is the embedded default for a
  * single instance.
  */
+/** One key's check for CounterStore.checkAll; a threshold's blockMs is 0 when it does not block. */
+export interface BulkCheckSpec {
+  readonly blockKey: string;
+  readonly countKeys: readonly string[];
+  readonly thresholds: readonly { readonly limit: number; readonly windowMs: number; readonly blockMs: number }[];
+}
+
+export interface BulkCheckResult {
+  readonly duringBlock: boolean;
+  /** Index of the highest threshold crossed, or -1. */
+  readonly crossed: number;
+  readonly count: number;
+}
+
 export interface CounterStore {
   /**
    * Records one event for `key` at `now` and returns how many fall in (now - windowMs, now], keeping
@@ -21,11 +35,12 @@ export interface CounterStore {
   /** Every counted key under `prefix` with its events in (now - windowMs, now]. */
   listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]>;
   /**
-   * Optional: the whole check of one key in one atomic step (block lookup and restart, a hit under
-   * every threshold, the new block), for stores where each operation is a network round trip.
-   * `thresholds` carry the limit, window and block time (0: the threshold does not block).
+   * Optional: several checks (flood, then duplicates) in one atomic step — per check the block
+   * lookup and restart, a hit under every threshold, the new block — stopping after the first check
+   * that blocks; for stores where each operation is a network round trip. Returns one result per
+   * check evaluated.
    */
-  checkAll?(blockKey: string, countKeys: readonly string[], thresholds: readonly { limit: number; windowMs: number; blockMs: number }[], now: number): Promise<{ duringBlock: boolean; crossed: number; count: number }>;
+  checkAll?(checks: readonly BulkCheckSpec[], now: number): Promise<BulkCheckResult[]>;
   /** Forgets the events counted under `key`. */
   reset(key: string): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, checkBulk, parseThresholds, releaseBulk, topCounts } from '../src/index.js';
+import { MemoryStore, checkBulk, checkBulkMany, parseThresholds, releaseBulk, topCounts } from '../src/index.js';
 
 describe('thresholds', () => {
   it('parses up to three LIMIT/WINDOW:ACTIONS[:BLOCK] entries', () => {
@@ -122,5 +122,24 @@ describe('MemoryStore with a cap (limit + 1 events kept per key)', () => {
         }
       },
     ), { numRuns: 500 });
+  });
+});
+
+describe('checkBulkMany (memory)', () => {
+  const STORE = new MemoryStore();
+  const T0 = 1000;
+
+  it('checks keys in order in one step and stops after the first block (later keys not counted)', async () => {
+    const flood = parseThresholds('1/60:block:60');
+    const dupe = parseThresholds('5/60:log');
+    const keys = [{ kind: 'flood' as const, key: 's1', thresholds: flood }, { kind: 'dupe' as const, key: 'c1', thresholds: dupe }];
+    const first = await checkBulkMany(STORE, keys, T0);
+    expect(first.map((v) => v.blocked)).toEqual([false, false]);
+    const second = await checkBulkMany(STORE, keys, T0 + 1);
+    expect(second.map((v) => [v.blocked, v.threshold])).toEqual([[true, 0]]);
+    const third = await checkBulkMany(STORE, keys, T0 + 2);
+    expect(third.map((v) => v.duringBlock)).toEqual([true]);
+    // only the first message reached the duplicate count
+    expect(await topCounts(STORE, 'dupe', dupe, T0 + 3)).toEqual([{ key: 'c1', count: 1 }]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { CounterStore } from '@mmsguard/policy';
+import type { BulkCheckResult, BulkCheckSpec, CounterStore } from '@mmsguard/policy';
 
 const HIT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
@@ -16,43 +16,65 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 `;
 
-// The whole check of one key in one round trip: a block is restarted by any attempt; otherwise a hit
-// under every threshold (sliding window as a sorted set), the highest crossed one reported, and its
-// block set when it blocks. ARGV: now, n, then per threshold: window, limit, block ms, member.
+// Several checks (flood, then duplicates) in one round trip. Per check: a block is restarted by any
+// attempt; otherwise a hit under every threshold (sliding window as a sorted set trimmed to the newest
+// limit + 1 events), the highest crossed one reported, and its block set when it blocks. The first
+// check that blocks ends the script: later ones are not counted. ARGV: now, number of checks, then
+// per check its number of thresholds and per threshold: window, limit, block ms, member. KEYS: per
+// check its block key, then one count key per threshold. Returns {duringBlock, crossed, count} per
+// check evaluated.
 const CHECK = `
 local now = tonumber(ARGV[1])
-local b = redis.call('GET', KEYS[1])
-if b then
-  local sep = string.find(b, ':', 1, true)
-  local untilv = tonumber(string.sub(b, 1, sep - 1))
-  local blockms = tonumber(string.sub(b, sep + 1))
-  if untilv > now then
-    redis.call('SET', KEYS[1], (now + blockms) .. ':' .. blockms, 'PXAT', now + blockms)
-    return {1, -1, 0}
+local checks = tonumber(ARGV[2])
+local a = 3
+local k = 1
+local out = {}
+for _ = 1, checks do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  local blockkey = KEYS[k]
+  local during = 0
+  local b = redis.call('GET', blockkey)
+  if b then
+    local sep = string.find(b, ':', 1, true)
+    local untilv = tonumber(string.sub(b, 1, sep - 1))
+    local blockms = tonumber(string.sub(b, sep + 1))
+    if untilv > now then
+      redis.call('SET', blockkey, (now + blockms) .. ':' .. blockms, 'PXAT', now + blockms)
+      during = 1
+    end
   end
-end
-local n = tonumber(ARGV[2])
-local crossed = -1
-local count = 0
-for i = 1, n do
-  local base = 2 + (i - 1) * 4
-  local win = tonumber(ARGV[base + 1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1 + i], '-inf', now - win)
-  redis.call('ZADD', KEYS[1 + i], now, ARGV[base + 4])
-  -- the newest limit + 1 events decide a limit exactly; older ones would only cost memory
-  redis.call('ZREMRANGEBYRANK', KEYS[1 + i], 0, -tonumber(ARGV[base + 2]) - 2)
-  redis.call('PEXPIRE', KEYS[1 + i], win)
-  local c = redis.call('ZCARD', KEYS[1 + i])
-  if c > tonumber(ARGV[base + 2]) then
-    crossed = i - 1
-    count = c
+  if during == 1 then
+    table.insert(out, 1); table.insert(out, -1); table.insert(out, 0)
+    return out
   end
+  local crossed = -1
+  local count = 0
+  local crossedblock = 0
+  for i = 1, n do
+    local key = KEYS[k + i]
+    local win = tonumber(ARGV[a])
+    local limit = tonumber(ARGV[a + 1])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
+    redis.call('ZADD', key, now, ARGV[a + 3])
+    redis.call('ZREMRANGEBYRANK', key, 0, -limit - 2)
+    redis.call('PEXPIRE', key, win)
+    local c = redis.call('ZCARD', key)
+    if c > limit then
+      crossed = i - 1
+      count = c
+      crossedblock = tonumber(ARGV[a + 2])
+    end
+    a = a + 4
+  end
+  table.insert(out, 0); table.insert(out, crossed); table.insert(out, count)
+  if crossedblock > 0 then
+    redis.call('SET', blockkey, (now + crossedblock) .. ':' .. crossedblock, 'PXAT', now + crossedblock)
+    return out
+  end
+  k = k + n + 1
 end
-if crossed >= 0 then
-  local blockms = tonumber(ARGV[2 + crossed * 4 + 3])
-  if blockms > 0 then redis.call('SET', KEYS[1], (now + blockms) .. ':' .. blockms, 'PXAT', now + blockms) end
-end
-return {0, crossed, count}
+return out
 `;
 
 export class RedisStore implements CounterStore {
@@ -85,12 +107,14 @@ export class RedisStore implements CounterStore {
     return Number(r);
   }
 
-  async checkAll(blockKey: string, countKeys: readonly string[], thresholds: readonly { limit: number; windowMs: number; blockMs: number }[], now: number): Promise<{ duringBlock: boolean; crossed: number; count: number }> {
+  async checkAll(checks: readonly BulkCheckSpec[], now: number): Promise<BulkCheckResult[]> {
     const member = `${now}-${randomBytes(6).toString('hex')}`;
-    const args = [String(now), String(thresholds.length), ...thresholds.flatMap((t) => [String(t.windowMs), String(t.limit), String(t.blockMs), member])];
-    const keys = [blockKey, ...countKeys].map((k) => this.prefix + k);
-    const r = (await (this.redis as unknown as { mmsguardCheck(n: number, ...a: string[]): Promise<[number, number, number]> }).mmsguardCheck(keys.length, ...keys, ...args));
-    return { duringBlock: Number(r[0]) === 1, crossed: Number(r[1]), count: Number(r[2]) };
+    const keys = checks.flatMap((c) => [c.blockKey, ...c.countKeys]).map((k) => this.prefix + k);
+    const args = [String(now), String(checks.length), ...checks.flatMap((c) => [String(c.thresholds.length), ...c.thresholds.flatMap((t) => [String(t.windowMs), String(t.limit), String(t.blockMs), member])])];
+    const r = await (this.redis as unknown as { mmsguardCheck(n: number, ...a: string[]): Promise<number[]> }).mmsguardCheck(keys.length, ...keys, ...args);
+    const out: BulkCheckResult[] = [];
+    for (let i = 0; i + 2 < r.length; i += 3) out.push({ duringBlock: Number(r[i]) === 1, crossed: Number(r[i + 1]), count: Number(r[i + 2]) });
+    return out;
   }
 
   async block(key: string, until: number, blockMs: number): Promise<void> {

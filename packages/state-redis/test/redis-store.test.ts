@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { checkBulk, parseThresholds, releaseBulk, topCounts } from '@mmsguard/policy';
+import { checkBulk, checkBulkMany, parseThresholds, releaseBulk, topCounts } from '@mmsguard/policy';
 import { RedisStore } from '../src/index.js';
 import './redis-setup.js';
 
@@ -44,6 +44,23 @@ describe.skipIf(url === null)('RedisStore (real redis-server)', () => {
     for (let i = 0; i < 50; i++) await checkBulk(s, 'dupe', 'wave', th, t0 + i);
     expect(await topCounts(s, 'dupe', th, t0 + 60)).toEqual([{ key: 'wave', count: 4 }]);
     await s.close();
+  });
+
+  it('checks keys in order in one step and stops after the first block (later keys not counted)', async () => {
+    const STORE = new RedisStore(url!, `t5-${Date.now()}:`);
+    const T0 = Date.now();
+    const flood = parseThresholds('1/60:block:60');
+    const dupe = parseThresholds('5/60:log');
+    const keys = [{ kind: 'flood' as const, key: 's1', thresholds: flood }, { kind: 'dupe' as const, key: 'c1', thresholds: dupe }];
+    const first = await checkBulkMany(STORE, keys, T0);
+    expect(first.map((v) => v.blocked)).toEqual([false, false]);
+    const second = await checkBulkMany(STORE, keys, T0 + 1);
+    expect(second.map((v) => [v.blocked, v.threshold])).toEqual([[true, 0]]);
+    const third = await checkBulkMany(STORE, keys, T0 + 2);
+    expect(third.map((v) => v.duringBlock)).toEqual([true]);
+    // only the first message reached the duplicate count
+    expect(await topCounts(STORE, 'dupe', dupe, T0 + 3)).toEqual([{ key: 'c1', count: 1 }]);
+    await STORE.close();
   });
 
   it('lists what is counted in the window, most first, and forgets it on release', async () => {

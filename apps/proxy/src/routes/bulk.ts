@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, type MmsPdu } from 'wap-mms-decoder';
-import { checkBulk, matchList, normalizeAddress, type Threshold } from '@mmsguard/policy';
+import { checkBulkMany, matchList, normalizeAddress, type BulkKey, type Threshold } from '@mmsguard/policy';
 import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
 import { senderAddress, sessionVars } from './mm1-shared.js';
@@ -89,12 +89,18 @@ export async function countFloodDupe(ctx: ProxyContext, s: Session, checks: read
   const store = ctx.bulkStore;
   if (store === null) return null;
   const now = Date.now();
+  const keys = checks.flatMap((c): BulkKey[] => {
+    if (c.thresholds.length === 0) return [];
+    const key = c.key();
+    return key === null || key === '' ? [] : [{ kind: c.kind, key, thresholds: c.thresholds }];
+  });
+  if (keys.length === 0) return null;
   try {
-    for (const c of checks) {
-      if (c.thresholds.length === 0) continue;
-      const key = c.key();
-      if (key === null || key === '') continue;
-      const v = await checkBulk(store, c.kind, key, c.thresholds, now);
+    // One atomic step (one round trip to Redis) for all keys of the message.
+    const verdicts = await checkBulkMany(store, keys, now);
+    for (const [i, v] of verdicts.entries()) {
+      const c = keys[i] as BulkKey;
+      const key = c.key;
       if (v.threshold < 0 && !v.duringBlock) continue;
       const action = v.blocked ? 'blocked' : 'monitored';
       ctx.metrics.bulk.inc({ service: s.service, kind: c.kind, action });
