@@ -54,6 +54,18 @@ const url = z
   .refine((s) => s === undefined || s === '' || /^https?:\/\/[^/\s]+/i.test(s), 'must be an http:// or https:// URL')
   .transform((s) => (s === undefined || s === '' ? null : s.replace(/\/+$/, '')));
 
+/** A variable read by one of our parsers; its RangeError becomes the variable's one-line message. */
+function parsedWith<T>(parse: (spec: string) => T) {
+  return z.string().default('').transform((x, ctx): T => {
+    try {
+      return parse(x);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
 const scanSchema = {
   SCAN_ENGINES: z.string().default('builtin').transform(list).pipe(z.array(z.enum(['builtin', 'clamd'])).min(1, 'at least one engine')),
   CLAMD_ADDRESS: z.string().optional(),
@@ -112,8 +124,8 @@ const objectSchema = z.object({
     MSISDN_HEADER: z.string().default('x-wap-network-client-msisdn').transform((x) => x.trim().toLowerCase()),
     ADMIN_TOKEN: z.string().optional().transform((x) => (x === undefined || x === '' ? null : x)),
     HEADERS_TIMEOUT: seconds('30', 600),
-    FLOOD_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
-    DUPE_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
+    FLOOD_THRESHOLDS: parsedWith(parseThresholds),
+    DUPE_THRESHOLDS: parsedWith(parseThresholds),
     STATE_STORE: z.string().default('memory').refine((x) => x === 'memory' || /^rediss?:\/\/[^\s]+$/.test(x), 'must be memory or redis://host:port'),
     STATE_STORE_FAILURE: z.enum(['open', 'closed']).default('open'),
     BULK_BLOCK_REPLY: z.enum(['deny', 'hide']).default('deny'),
@@ -123,39 +135,14 @@ const objectSchema = z.object({
     MSISDN_LIST: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
     REPLY_TEMPLATES: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
     MSISDN_HEADER_ENCODING: z.enum(['plain', 'hex']).default('plain'),
-    MSISDN_PREFIX_RULES: z.string().default('').transform((x, ctx) => {
-      try {
-        return parsePrefixRules(x);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
-    MM7_FLOOD_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
-    MM7_DUPE_THRESHOLDS: z.string().default('').transform((x, ctx) => thresholds(x, ctx)),
-    NOTIFY_WINDOW: z.string().default('').transform((x, ctx) => notifyWindow(x, ctx)),
+    MSISDN_PREFIX_RULES: parsedWith(parsePrefixRules),
+    MM7_FLOOD_THRESHOLDS: parsedWith(parseThresholds),
+    MM7_DUPE_THRESHOLDS: parsedWith(parseThresholds),
+    NOTIFY_WINDOW: parsedWith(parseWindow),
     SENDER_NOTICE_URL: url,
     SENDER_NOTICE_FROM: z.string().optional().transform((x) => (x === undefined || x.trim() === '' ? null : x.trim())),
     SENDER_NOTICE_INTERVAL: seconds('3600', 30 * 86_400),
 });
-
-function notifyWindow(x: string, ctx: z.RefinementCtx): WindowRule[] {
-  try {
-    return parseWindow(x);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-}
-
-function thresholds(x: string, ctx: z.RefinementCtx): Threshold[] {
-  try {
-    return parseThresholds(x);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-}
 
 const schema = objectSchema
   .superRefine(checkClamd)

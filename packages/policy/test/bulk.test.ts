@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, checkBulk, checkBulkMany, parseThresholds, releaseBulk, topCounts } from '../src/index.js';
+import { MemoryStore, checkBulk, parseThresholds } from '../src/index.js';
+import { storeConformance } from './store-conformance.js';
 
 describe('thresholds', () => {
   it('parses up to three LIMIT/WINDOW:ACTIONS[:BLOCK] entries', () => {
@@ -70,19 +71,6 @@ describe('MemoryStore housekeeping', () => {
   });
 });
 
-describe('topCounts (the admin view)', () => {
-  it('lists what is counted in the first window, most first, and forgets it on release', async () => {
-    const s = new MemoryStore();
-    const th = parseThresholds('100/10:log');
-    for (const [key, n] of [['aa', 3], ['bb', 1], ['cc', 2]] as const) for (let i = 0; i < n; i++) await checkBulk(s, 'dupe', key, th, 1000 + i);
-    expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'aa', count: 3 }, { key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
-    expect(await topCounts(s, 'dupe', th, 11_001)).toEqual([{ key: 'aa', count: 1 }]);
-    await releaseBulk(s, 'dupe', 'aa');
-    expect(await topCounts(s, 'dupe', th, 1005)).toEqual([{ key: 'cc', count: 2 }, { key: 'bb', count: 1 }]);
-    expect(await topCounts(s, 'dupe', [], 1005)).toEqual([]);
-  });
-});
-
 describe('MemoryStore against a plain model', () => {
   it('counts exactly what falls in the window, for any order of clocks and windows', async () => {
     await fc.assert(fc.asyncProperty(
@@ -125,21 +113,6 @@ describe('MemoryStore with a cap (limit + 1 events kept per key)', () => {
   });
 });
 
-describe('checkBulkMany (memory)', () => {
-  const STORE = new MemoryStore();
-  const T0 = 1000;
-
-  it('checks keys in order in one step and stops after the first block (later keys not counted)', async () => {
-    const flood = parseThresholds('1/60:block:60');
-    const dupe = parseThresholds('5/60:log');
-    const keys = [{ kind: 'flood' as const, key: 's1', thresholds: flood }, { kind: 'dupe' as const, key: 'c1', thresholds: dupe }];
-    const first = await checkBulkMany(STORE, keys, T0);
-    expect(first.map((v) => v.blocked)).toEqual([false, false]);
-    const second = await checkBulkMany(STORE, keys, T0 + 1);
-    expect(second.map((v) => [v.blocked, v.threshold])).toEqual([[true, 0]]);
-    const third = await checkBulkMany(STORE, keys, T0 + 2);
-    expect(third.map((v) => v.duringBlock)).toEqual([true]);
-    // only the first message reached the duplicate count
-    expect(await topCounts(STORE, 'dupe', dupe, T0 + 3)).toEqual([{ key: 'c1', count: 1 }]);
-  });
+describe('MemoryStore conformance', () => {
+  storeConformance(() => new MemoryStore());
 });
