@@ -7,9 +7,9 @@ export interface Attachment {
   readonly data: Uint8Array;
 }
 
-export function submitReq(opts: { vaspId: string; tid?: string; attachments: readonly Attachment[] }): { body: Buffer; contentType: string } {
+export function submitReq(opts: { vaspId: string; tid?: string; to?: string; attachments: readonly Attachment[] }): { body: Buffer; contentType: string } {
   const tid = opts.tid ?? `T-${opts.vaspId}`;
-  const soap = `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Header><mm7:TransactionID xmlns:mm7="${NS}" env:mustUnderstand="1">${tid}</mm7:TransactionID></env:Header><env:Body><SubmitReq xmlns="${NS}"><MM7Version>6.8.0</MM7Version><SenderIdentification><VASPID>${opts.vaspId}</VASPID><VASID>svc</VASID><SenderAddress><ShortCode>1234</ShortCode></SenderAddress></SenderIdentification><Recipients><To><Number>+4790000000</Number></To></Recipients><Content href="cid:content@x"/></SubmitReq></env:Body></env:Envelope>`;
+  const soap = `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Header><mm7:TransactionID xmlns:mm7="${NS}" env:mustUnderstand="1">${tid}</mm7:TransactionID></env:Header><env:Body><SubmitReq xmlns="${NS}"><MM7Version>6.8.0</MM7Version><SenderIdentification><VASPID>${opts.vaspId}</VASPID><VASID>svc</VASID><SenderAddress><ShortCode>1234</ShortCode></SenderAddress></SenderIdentification><Recipients><To><Number>${opts.to ?? '+4790000000'}</Number></To></Recipients><Content href="cid:content@x"/></SubmitReq></env:Body></env:Envelope>`;
   const chunks: Buffer[] = [];
   const add = (s: string | Uint8Array): number => chunks.push(typeof s === 'string' ? Buffer.from(s, 'latin1') : Buffer.from(s));
   add(`--outer\r\nContent-Type: text/xml; charset="utf-8"\r\nContent-ID: <soap@x>\r\n\r\n${soap}\r\n`);

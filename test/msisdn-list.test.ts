@@ -6,6 +6,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { post, startStack, type Stack } from './harness.js';
 import { eicar, sendReq, text } from './pdus.js';
+import { eicarBytes } from '@mmsguard/scan';
+import { postMm7, submitReq } from './mm7-submit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lists-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,5 +42,19 @@ describe('MSISDN lists', () => {
     writeFileSync(list, 'monitor simple +4790000009\nblock nonsense x\n');
     await new Promise((r) => setTimeout(r, 1500));
     expect(s.logs.find((l) => l['event'] === 'msisdn-list-invalid')?.['msg']).toMatch(/a\.list:2: unknown type/);
+  });
+
+  it('applies to MM7 too: a listed recipient blocks with 4007, an exempt one is forwarded unscanned', async () => {
+    const list = join(dir, 'mm7.list');
+    writeFileSync(list, ['block simple +4790000066', 'exempt simple +4790000067'].join('\n'));
+    stack = await startStack({ MSISDN_LIST: list });
+    const s = stack;
+    const blocked = await postMm7(s.mm7, submitReq({ vaspId: 'V', to: '+47 900 00 066', attachments: [{ name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') }] }));
+    expect(blocked.status).toBe(500);
+    expect(blocked.text).toMatch(/<StatusCode>4007<\/StatusCode>/);
+    const exempt = await postMm7(s.mm7, submitReq({ vaspId: 'V', to: '+4790000067', attachments: [{ name: 'e.com', type: 'application/octet-stream', data: eicarBytes() }] }));
+    expect(exempt.status).toBe(200);
+    expect(s.sim.mm7Bodies).toHaveLength(1);
+    expect(s.logs.filter((l) => l['type'] === 'utm').map((l) => [l['service'], l['subtype'], l['action']])).toEqual([['MM7', 'msisdn-filter', 'blocked'], ['MM7', 'msisdn-filter', 'passthrough']]);
   });
 });

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, type MmsPdu } from 'wap-mms-decoder';
-import { checkBulkMany, matchList, normalizeAddress, type BulkKey, type Threshold } from '@mmsguard/policy';
+import { checkBulkMany, matchList, normalizeAddress, type BulkKey, type ListAction, type Threshold } from '@mmsguard/policy';
 import type { ProxyContext } from '../context.js';
 import { utmRecord, type Session } from '../records.js';
 import { senderAddress, sessionVars } from './mm1-shared.js';
@@ -39,26 +39,15 @@ export interface BulkOutcome {
 export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): Promise<BulkOutcome | null> {
   const { bulk } = ctx.config;
   const raw = senderAddress(ctx, req, pdu);
-  let skipMass = false;
-  if (ctx.msisdnList !== null) {
-    const addresses = [raw, ...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)]
-      .map((a) => (a === null ? '' : normalizeAddress(typeof a === 'string' ? a : a.text, ctx.config.msisdnPrefixes)));
-    const hit = matchList(ctx.msisdnList.value, addresses);
-    if (hit !== null) {
-      const { rule } = hit;
-      const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
-      ctx.metrics.bulk.inc({ service: 'MM1', kind: 'msisdn-filter', action: rule.action });
-      if (rule.action !== 'exempt-mass') {
-        ctx.utm(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
-      }
-      if (rule.action === 'block') {
-        const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: ctx.text('send.denied', sessionVars(s)) });
-        return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${note}`, notice: true };
-      }
-      if (rule.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${note}`, notice: false };
-      skipMass = rule.action === 'exempt-mass';
-    }
+  const addresses = [raw, ...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)]
+    .map((a) => (a === null ? null : typeof a === 'string' ? a : a.text));
+  const listed = listCheck(ctx, s, addresses);
+  if (listed?.action === 'block') {
+    const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: ctx.text('send.denied', sessionVars(s)) });
+    return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${listed.note}`, notice: true };
   }
+  if (listed?.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${listed.note}`, notice: false };
+  const skipMass = listed?.action === 'exempt-mass';
   const now = Date.now();
   const conf = (status: number, text: string | null): Uint8Array =>
     buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${now.toString(36)}` : null });
@@ -71,6 +60,23 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
   if (hit.kind === 'store-down') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.retry', sessionVars(s))), subtype: 'scan-error', reason: hit.reason, notice: false };
   const reply = bulk.reply === 'hide' ? conf(ResponseStatus.OK, null) : conf(ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, ctx.text('send.denied', sessionVars(s)));
   return { reply, subtype: hit.kind, reason: hit.reason, notice: bulk.reply === 'deny' };
+}
+
+/**
+ * The MSISDN list against the sender and every recipient (first matching rule wins): logs the UTM
+ * record (not for exempt-mass, which only skips counting) and counts the metric. MM1 and MM7.
+ */
+export function listCheck(ctx: ProxyContext, s: Session, addresses: readonly (string | null)[]): { action: ListAction; note: string } | null {
+  if (ctx.msisdnList === null) return null;
+  const hit = matchList(ctx.msisdnList.value, addresses.map((a) => (a === null ? '' : normalizeAddress(a, ctx.config.msisdnPrefixes))));
+  if (hit === null) return null;
+  const { rule } = hit;
+  const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
+  ctx.metrics.bulk.inc({ service: s.service, kind: 'msisdn-filter', action: rule.action });
+  if (rule.action !== 'exempt-mass') {
+    ctx.utm(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
+  }
+  return { action: rule.action, note };
 }
 
 export interface BulkCheck {

@@ -22,7 +22,7 @@ import { scanLeaves, type Leaf } from '../inspect/mms.js';
 import { utmRecord, type Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
 import type { TemplateName, TemplateVars } from '../templates.js';
-import { countFloodDupe } from './bulk.js';
+import { countFloodDupe, listCheck } from './bulk.js';
 import { blockVars, decideParts, logVerdict, reasonText, replacementText, scanSettings, sessionVars, upstreamHeaders, type Outcome } from './mm1-shared.js';
 
 let sessions = 0;
@@ -193,7 +193,22 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
     }
     describe(ctx, s, soap);
     const rf: ReplyFor = soap;
-    if (soap.operation === 'SubmitReq') {
+    // The MSISDN list on the sender and the recipients (SubmitReq toward subscribers, DeliverReq from one).
+    const listed = listCheck(ctx, s, [soap.sender, ...soap.recipients]);
+    if (listed?.action === 'block') {
+      comforter?.cut('msisdn-filter');
+      logVerdict(ctx, s, t0, { action: 'blocked', subtype: 'msisdn-filter', reason: `MSISDN list ${listed.note}`, bytes: body.length, status: 500 });
+      return sendReply(reply, fault(ctx, s, rf, Mm7Status.SERVICE_DENIED, 'service denied'));
+    }
+    if (listed?.action === 'exempt') {
+      const outcome = { action: 'forwarded', subtype: 'msisdn-filter', reason: `exempt from scanning ${listed.note}`, bytes: body.length };
+      if (comforter !== null && early !== null) {
+        comforter.release();
+        return await relay(ctx, s, t0, reply, early, { ...outcome, ...comfortInfo() }, rf);
+      }
+      return await forward(ctx, s, t0, req, reply, body, body.length, outcome, rf);
+    }
+    if (soap.operation === 'SubmitReq' && listed?.action !== 'exempt-mass') {
       // Per VASP (flood) and per content (duplicates), before scanning: cheap first.
       const { bulk } = ctx.config;
       const hit = await countFloodDupe(ctx, s, [
