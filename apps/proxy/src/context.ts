@@ -60,7 +60,7 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
   if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
   return {
     notifier, metrics, bulkStore,
-    senderNotices: config.senderNotice.url === null ? null : new SenderNotices({ ...config.senderNotice, url: config.senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log),
+    senderNotices: config.senderNotice.url === null ? null : new SenderNotices({ ...config.senderNotice, url: config.senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log, bulkStore),
     utm: (record, alert) => {
       log.warn(record);
       if (alert !== false) notifier?.onUtm(record, alert === true);

@@ -2,14 +2,16 @@
  * MMS notices to blocked senders (SENDER_NOTICE_URL): an m-send-req built by
  * our encoder, one text part from the `notice.subject`/`notice.text`
  * templates, posted to the MMSC like any handset's send. At most one notice
- * per sender per SENDER_NOTICE_INTERVAL (per instance: a notice is a courtesy,
- * not a limit that must hold exactly), never retried — a sender must not be
- * spammed by the system that stopped their spam — and never delaying the
- * reply to the message that was blocked.
+ * per sender per SENDER_NOTICE_INTERVAL, counted in the flood/duplicate store
+ * when there is one (so the limit holds across instances sharing Redis), else
+ * in this process; never retried — a sender must not be spammed by the system
+ * that stopped their spam — and never delaying the reply to the message that
+ * was blocked.
  */
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import { buildTextSendReq } from 'wap-mms-decoder';
+import { MemoryStore, type CounterStore } from '@mmsguard/policy';
 import type { Metrics } from './metrics.js';
 
 export interface SenderNoticeOptions {
@@ -20,26 +22,38 @@ export interface SenderNoticeOptions {
 }
 
 export class SenderNotices {
-  private readonly last = new Map<string, number>();
+  private readonly local = new MemoryStore();
   private seq = 0;
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly opts: SenderNoticeOptions, private readonly metrics: Metrics, private readonly log: Logger | null) {}
+  /** `shared`: the flood/duplicate store, if any, so the per-sender limit holds across instances. */
+  constructor(private readonly opts: SenderNoticeOptions, private readonly metrics: Metrics, private readonly log: Logger | null, private readonly shared: CounterStore | null = null) {}
 
   /** Sends the notice unless this sender had one within the interval. `sender` is a normalised number or an email address. */
   send(sender: string | null, subject: string, text: string, now = Date.now()): void {
     if (sender === null || sender === '') return;
-    const prev = this.last.get(sender);
-    if (prev !== undefined && now - prev < this.opts.intervalMs) {
+    const p = this.sendIfDue(sender, subject, text, now).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private async sendIfDue(sender: string, subject: string, text: string, now: number): Promise<void> {
+    // One notice per sender per interval slot: the first hit in the slot sends. (A sliding window would
+    // let a sender who keeps trying never get a second notice.) Atomic in Redis across instances.
+    const key = `notice:${sender}:${Math.floor(now / this.opts.intervalMs)}`;
+    let seen: number;
+    try {
+      seen = await (this.shared ?? this.local).hit(key, this.opts.intervalMs, now, 2);
+    } catch {
+      // The shared store is down: this instance's own count still keeps a sender from being flooded.
+      seen = await this.local.hit(key, this.opts.intervalMs, now, 2);
+    }
+    if (seen > 1) {
       this.metrics.senderNotices.inc({ result: 'rate-limited' });
       return;
     }
-    this.last.set(sender, now);
-    if (this.last.size > 100_000) this.sweep(now);
     const to = sender.includes('@') ? sender : `${sender}/TYPE=PLMN`;
     const pdu = buildTextSendReq({ transactionId: `mmsguard-notice-${now.toString(36)}-${++this.seq}`, from: this.opts.from, to, subject, text, date: now / 1000 });
-    const p = this.post(pdu).finally(() => this.pending.delete(p));
-    this.pending.add(p);
+    await this.post(pdu);
   }
 
   private async post(pdu: Uint8Array): Promise<void> {
@@ -58,10 +72,6 @@ export class SenderNotices {
       this.metrics.senderNotices.inc({ result: 'failed' });
       this.log?.warn({ event: 'sender-notice-failed', msg: `notice to a blocked sender not accepted by ${this.opts.url}: ${(e as Error).message}` });
     }
-  }
-
-  private sweep(now: number): void {
-    for (const [k, t] of this.last) if (now - t >= this.opts.intervalMs) this.last.delete(k);
   }
 
   /** Waits for notices in flight (shutdown, tests). */
