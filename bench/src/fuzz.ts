@@ -1,7 +1,9 @@
 /**
  * `pnpm fuzz`: throws arbitrary and mutated inputs at every parser of the
  * project — the MMS codec, the MM7 MIME walker and SOAP reader, the clamd
- * reply reader, the signature loader — and checks that each input ends in a
+ * reply reader, the signature loader, and the files and settings operators
+ * write (MSISDN list, reply templates, thresholds, notification window,
+ * prefix rules) — and checks that each input ends in a
  * value or the parser's typed error, within a time bound. Seeded (FUZZ_SEED),
  * bounded in inputs (FUZZ_INPUTS, default 1,000,000) and time (FUZZ_SECONDS,
  * default 600). Writes results/fuzz.json; a crash input is written to
@@ -14,6 +16,9 @@ import { MmsError, decode, encode, textPart } from 'wap-mms-decoder';
 import { Mm7Error, parseMime, parseSoap } from '@mmsguard/mm7';
 import { ReplyReader, parseScanReply } from '@mmsguard/scan-clamd';
 import { PatternError, parseSignatureText } from '@mmsguard/scan';
+import { parseMsisdnList, parsePrefixRules, parseThresholds } from '@mmsguard/policy';
+import { parseTemplates } from '@mmsguard/proxy/templates';
+import { parseWindow } from '@mmsguard/proxy/schedule';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SHARED = process.env['MMSGUARD_SHARED'] ?? resolve(ROOT, '../shared');
@@ -77,6 +82,14 @@ const mm7Seed = Buffer.from(`--b1\r\nContent-Type: text/xml\r\nContent-ID: <soap
 const replySeeds = ['stream: OK\0', 'stream: Eicar-Test-Signature FOUND\0', 'INSTREAM size limit exceeded. ERROR\0', 'PONG\0'].map((s) => Buffer.from(s));
 const sigSeeds = ['Eicar:0:*:4142??43{1-4}44*45(46|4748)', 'Off:0:EOF-10,4:414243', '0123456789abcdef0123456789abcdef:12:Hash.Md5'].map((s) => Buffer.from(s));
 
+const operatorSeeds = [
+  'block simple +4790000009\nexempt wildcard +4791*\nexempt-mass simple +4792000000\nmonitor regex ^\\+4793(0|1){2,3}$\n# c\n',
+  'send.blocked = Stopped: {virus} in {filename} ({{ref}} {transaction_id})\nreplacement = a\\nb {reason}\n',
+  '5/10:log; 10/60:block+alert:300;50/3600:block:86400',
+  'mon-fri 08:00-18:00, sat 10:00-14:00, fri-mon 22:00-06:00',
+  '00=+, 0=+47, +4700=+47',
+].map((s) => Buffer.from(s));
+
 interface Target {
   readonly name: string;
   make(): Uint8Array;
@@ -122,6 +135,24 @@ const targets: Target[] = [
       parseSignatureText('f.hsb', text);
     },
     typed: (e) => e instanceof PatternError,
+  },
+  {
+    // Operators' files and settings: a problem list or a RangeError naming the entry, nothing else.
+    name: 'operator-files',
+    make: () => mutate(operatorSeeds[int(operatorSeeds.length)] as Uint8Array),
+    run: (b) => {
+      const text = Buffer.from(b).toString('utf8');
+      parseMsisdnList(text);
+      parseTemplates(text).value.render('send.blocked', { reason: 'r' });
+      for (const parse of [parseThresholds, parseWindow, parsePrefixRules] as ((s: string) => unknown)[]) {
+        try {
+          parse(text);
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+        }
+      }
+    },
+    typed: () => false,
   },
 ];
 
