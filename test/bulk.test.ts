@@ -1,7 +1,7 @@
 /** Flood and duplicate protection through the proxy: in-memory, and shared in Redis across two instances. */
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
-import '../packages/state-redis/test/redis-setup.js';
+import { REDIS_BIN, startRedis } from '../packages/state-redis/test/redis-setup.js';
 import { post, startStack, verdicts, type Stack } from './harness.js';
 import { sendReq, text } from './pdus.js';
 import { postMm7, submitReq } from './mm7-submit.js';
@@ -148,5 +148,39 @@ describe.skipIf(redisUrl === null)('shared state in Redis', () => {
     expect(await (await fetch(`${open.admin}/metrics`)).text()).toContain('mmsguard_state_store_errors_total{service="MM1"} 1');
     const closed = await stack({ FLOOD_THRESHOLDS: '4/60:block:60', STATE_STORE: 'redis://127.0.0.1:1', STATE_STORE_FAILURE: 'closed' });
     expect(status((await post(closed.proxy, sendReq([text('x')]), from('+4731'))).body)).toBe(0xc0);
+  });
+});
+
+describe.skipIf(REDIS_BIN === null)('Redis going away and coming back', () => {
+  it('fails open quickly while Redis is down, then counts again once it is back (no restart of the proxy)', async () => {
+    const redis = await startRedis();
+    let firstStopped = false;
+    try {
+      const s = await stack({ FLOOD_THRESHOLDS: '2/60:block:60', STATE_STORE: redis.url });
+      const hdr = from('+4790000041');
+      expect(status((await post(s.proxy, sendReq([text('a')]), hdr)).body)).toBe(0x80);
+      await redis.stop();
+      firstStopped = true;
+      const t0 = Date.now();
+      // fail-open: forwarded, logged, counted — and within the store's ~2 s bound, not hanging
+      expect(status((await post(s.proxy, sendReq([text('b')]), hdr)).body)).toBe(0x80);
+      expect(Date.now() - t0).toBeLessThan(6000);
+      expect(s.logs.some((l) => l['event'] === 'state-store-error')).toBe(true);
+      // back on the same port: ioredis reconnects by itself
+      const again = await startRedis(redis.port);
+      try {
+        let got: number | null = null;
+        for (let i = 0; i < 40 && got !== 0xe1; i++) {
+          got = status((await post(s.proxy, sendReq([text(`c${i}`)]), hdr)).body);
+          if (got !== 0xe1) await new Promise((r) => setTimeout(r, 250));
+        }
+        // the new Redis is empty: three sends past the limit of two block again
+        expect(got).toBe(0xe1);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      if (!firstStopped) await redis.stop();
+    }
   });
 });

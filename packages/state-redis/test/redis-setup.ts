@@ -38,20 +38,31 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+export const REDIS_BIN = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p)) ?? null;
+
+/** A private redis-server on 127.0.0.1 (on `port`, or a free one), ready; `stop` waits for its exit. */
+export async function startRedis(port?: number): Promise<{ port: number; url: string; stop(): Promise<void> }> {
+  if (REDIS_BIN === null) throw new Error('redis-server not installed');
+  const p = port ?? (await freePort());
+  const child = spawn(REDIS_BIN, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !(await ping(p)); i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    port: p, url: `redis://127.0.0.1:${p}`,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    },
+  };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const bin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-  if (bin === undefined) {
+  if (REDIS_BIN === null) {
     console.warn('NOTICE: redis-server not installed (apt-get install redis-server); Redis tests are skipped.');
     project.provide('redisUrl', null);
     return () => Promise.resolve();
   }
-  const port = await freePort();
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await ping(port)); i++) await new Promise((r) => setTimeout(r, 100));
-  project.provide('redisUrl', `redis://127.0.0.1:${port}`);
-  return async () => {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  };
+  const r = await startRedis();
+  project.provide('redisUrl', r.url);
+  return () => r.stop();
 }
