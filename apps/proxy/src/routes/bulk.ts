@@ -1,10 +1,11 @@
 /**
- * Flood and duplicate protection on MM1 sends, before scanning (cheap first):
- * the sender (trusted MSISDN header, else From) against FLOOD_THRESHOLDS, then
- * the content checksum (part bytes + subject, not headers) against
+ * Bulk protection before scanning (cheap first). MM1 sends: the MSISDN list,
+ * then the sender (trusted MSISDN header, else From) against FLOOD_THRESHOLDS,
+ * then the content checksum (part bytes + subject, not headers) against
  * DUPE_THRESHOLDS, in the shared store. A blocked send gets m-send-conf 0xE1
  * (BULK_BLOCK_REPLY=deny) or a plain Ok that is not forwarded (hide), so
- * senders are not told the thresholds.
+ * senders are not told the thresholds. The list check and the counting are
+ * shared with MM7 (routes/mm7.ts).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -15,12 +16,22 @@ import { utmRecord, type Session } from '../records.js';
 import { senderAddress, sessionVars } from './mm1-shared.js';
 
 
-export function contentChecksum(pdu: MmsPdu): string {
+/** Each piece is length-prefixed, so moving bytes between parts (or into the subject) changes the checksum. */
+export function checksumOf(pieces: Iterable<Uint8Array | string>): string {
   const h = createHash('sha256');
-  for (const p of pdu.parts ?? []) h.update(p.data);
-  if (pdu.parts === null && pdu.body !== null) h.update(pdu.body);
-  h.update(encodedStrings(pdu, FIELD.SUBJECT)[0]?.text ?? '');
+  const len = Buffer.alloc(8);
+  for (const p of pieces) {
+    const b = typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
+    len.writeBigUInt64BE(BigInt(b.length));
+    h.update(len);
+    h.update(b);
+  }
   return h.digest('hex');
+}
+
+export function contentChecksum(pdu: MmsPdu): string {
+  const parts = pdu.parts !== null ? pdu.parts.map((p) => p.data) : pdu.body !== null ? [pdu.body] : [];
+  return checksumOf([...parts, encodedStrings(pdu, FIELD.SUBJECT)[0]?.text ?? '']);
 }
 
 export interface BulkOutcome {

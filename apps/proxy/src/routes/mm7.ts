@@ -7,7 +7,6 @@
  * 2007 format corrupt, 4006 service unavailable — or, with REMOVE_BLOCKED,
  * forwarded with the blocked parts replaced by text parts.
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -22,7 +21,7 @@ import { scanLeaves, type Leaf } from '../inspect/mms.js';
 import { utmRecord, type Session } from '../records.js';
 import { classify, responseHeaders } from '../upstream.js';
 import type { TemplateName, TemplateVars } from '../templates.js';
-import { countFloodDupe, listCheck } from './bulk.js';
+import { checksumOf, countFloodDupe, listCheck } from './bulk.js';
 import { blockVars, decideParts, logVerdict, reasonText, replacementText, scanSettings, sessionVars, upstreamHeaders, type Outcome } from './mm1-shared.js';
 
 let sessions = 0;
@@ -59,9 +58,7 @@ function fault(ctx: ProxyContext, s: Session, rf: ReplyFor, code: number, detail
 
 /** Duplicate fingerprint of an MM7 message: the decoded attachment bytes (not headers, not the envelope). */
 function attachmentsChecksum(parts: readonly MimePart[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(decodedBody(p));
-  return h.digest('hex');
+  return checksumOf(parts.map((p) => decodedBody(p)));
 }
 
 function sendReply(reply: FastifyReply, r: { httpStatus: number; contentType: string; body: string }, extra: Record<string, string> = {}): FastifyReply {
