@@ -38,7 +38,7 @@ export class Metrics {
     labelNames: ['service'] as const, registers: [this.registry],
   });
   readonly senderNotices = new Counter({
-    name: 'mmsguard_sender_notices_total', help: 'MMS notices to blocked senders by result (sent, failed, rate-limited)',
+    name: 'mmsguard_sender_notices_total', help: 'MMS notices to blocked senders by result (sent, failed, rate-limited, dropped: too many in flight)',
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly notifications = new Counter({

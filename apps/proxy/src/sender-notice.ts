@@ -21,6 +21,8 @@ export interface SenderNoticeOptions {
   readonly timeoutMs: number;
 }
 
+const MAX_IN_FLIGHT = 256;
+
 export class SenderNotices {
   private readonly local = new MemoryStore();
   private seq = 0;
@@ -32,6 +34,11 @@ export class SenderNotices {
   /** Sends the notice unless this sender had one within the interval. `sender` is a normalised number or an email address. */
   send(sender: string | null, subject: string, text: string, now = Date.now()): void {
     if (sender === null || sender === '') return;
+    // A slow MMSC must not pile up notices in memory during a block wave.
+    if (this.pending.size >= MAX_IN_FLIGHT) {
+      this.metrics.senderNotices.inc({ result: 'dropped' });
+      return;
+    }
     const p = this.sendIfDue(sender, subject, text, now).finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
