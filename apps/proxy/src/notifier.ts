@@ -17,6 +17,8 @@ export interface NotifierOptions {
   readonly intervalMs: number;
   readonly perSecond: number;
   readonly maxQueue?: number;
+  /** Distinct notice groups kept (default 10,000); past it new keys share a `*` group of their kind. */
+  readonly maxGroups?: number;
   readonly retries?: number;
   /** Weekday/time-of-day window for sending; empty or absent: always. */
   readonly window?: readonly WindowRule[];
@@ -33,6 +35,8 @@ interface Pending {
   /** The first event went out (false while it waits for the window). */
   announced: boolean;
 }
+
+const MAX_GROUPS = 10_000;
 
 export class Notifier {
   private readonly groups = new Map<string, Pending>();
@@ -62,7 +66,10 @@ export class Notifier {
     if (kind === undefined || (!alert && (rec['action'] === 'monitored' || rec['action'] === 'passthrough'))) return;
     // One notice stream per virus, per file type, per content checksum, per sender.
     const what = kind === 'virus' ? rec['virus'] : kind === 'file-block' ? rec['filetype'] : kind === 'duplicate' ? rec['analyticscksum'] : rec['from'];
-    const key = `${kind}:${typeof what === 'string' ? what : ''}`;
+    let key = `${kind}:${typeof what === 'string' ? what : ''}`;
+    // Bounded: past MAX_GROUPS distinct keys (a long closed window, a wave of random content) new
+    // keys are counted in one `*` group of their kind.
+    if (!this.groups.has(key) && this.groups.size >= (this.opts.maxGroups ?? MAX_GROUPS)) key = `${kind}:*`;
     const g = this.groups.get(key);
     if (g !== undefined) {
       g.count++;

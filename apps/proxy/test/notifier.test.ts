@@ -66,3 +66,21 @@ describe('flood and duplicate notices follow the threshold\u2019s alert action',
     }
   });
 });
+
+describe('notice groups', () => {
+  it('stay bounded: past maxGroups distinct keys the rest is counted in one group of its kind', async () => {
+    const rx = await receiver();
+    let now = new Date(2026, 10, 29, 3, 0); // Sunday night: the window is closed, so everything is held
+    const n = new Notifier({ url: rx.url, intervalMs: 60_000, perSecond: 1000, maxGroups: 2, window: parseWindow('mon 08:00-09:00'), now: () => now }, null);
+    try {
+      for (let i = 0; i < 5; i++) n.onUtm({ subtype: 'file-filter', action: 'blocked', filetype: `t${i}` });
+      now = new Date(2026, 10, 30, 8, 0);
+      n.flushCounts();
+      for (let t = 0; t < 100 && rx.got.length < 3; t++) await new Promise((r) => setTimeout(r, 20));
+      const got = rx.got.map((g) => [(g['record'] as Record<string, unknown>)['filetype'], g['count']]).sort();
+      expect(got).toEqual([['t0', 1], ['t1', 1], ['t2', 3]]); // t2..t4 share the `*` group (its record is the first it saw)
+    } finally {
+      n.close();
+    }
+  });
+});
