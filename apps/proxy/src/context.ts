@@ -72,7 +72,8 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     verdicts: new VerdictCache(),
     msisdnList: config.bulk.msisdnList === null ? null : msisdnListFile(config.bulk.msisdnList, log),
     templates,
-    text: (name, vars) => templates.value.render(name, vars),
+    // {date} is always known: when the reply was written (UTC).
+    text: (name, vars) => templates.value.render(name, { date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...vars }),
   };
 }
 
