@@ -4,6 +4,7 @@
  * The in-flight budget must hold RSS bounded, excess must get transient
  * replies (503), the proxy must not crash, and throughput must recover.
  * Loopback only, bounded in time; writes results/soak.json (SOAK_OUT).
+ * SOAK_PROXY_ENV (JSON) adds proxy settings, e.g. '{"DUPE_THRESHOLDS":"1000000/3600:log"}'.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ try {
   children.push(spawn(process.execPath, [join(ROOT, 'apps/mmsc-sim/dist/main.js')], { env: { PATH: process.env['PATH'] ?? '', SIM_PORT: String(simPort), SIM_STORE: 'off' }, stdio: 'ignore' }));
   await waitFor(`http://127.0.0.1:${simPort}/_sim/received`);
   const proxy = spawn(process.execPath, [join(ROOT, 'apps/proxy/dist/main.js')], {
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', MM1_PORT: String(proxyPort), ADMIN_PORT: String(adminPort), MM1_UPSTREAM_URL: `http://127.0.0.1:${simPort}`, LOG_LEVEL: 'warn', INFLIGHT_LIMIT: INFLIGHT },
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', MM1_PORT: String(proxyPort), ADMIN_PORT: String(adminPort), MM1_UPSTREAM_URL: `http://127.0.0.1:${simPort}`, LOG_LEVEL: 'warn', INFLIGHT_LIMIT: INFLIGHT, ...(JSON.parse(process.env['SOAK_PROXY_ENV'] ?? '{}') as Record<string, string>) },
     stdio: 'ignore',
   });
   children.push(proxy);
