@@ -34,6 +34,12 @@ describe('node apps/proxy/dist/main.js', () => {
     [{ MSISDN_LIST: '/nonexistent.list' }, 'MSISDN_LIST'],
     [{ FLOOD_THRESHOLDS: '10/60:block' }, 'FLOOD_THRESHOLDS'],
     [{ STATE_STORE: 'memcached://x' }, 'STATE_STORE'],
+    [{ REPLY_TEMPLATES: '/nonexistent.txt' }, 'REPLY_TEMPLATES'],
+    [{ NOTIFY_WINDOW: 'weekdays 8-18' }, 'NOTIFY_WINDOW'],
+    [{ MSISDN_PREFIX_RULES: '0=+47x' }, 'MSISDN_PREFIX_RULES'],
+    [{ MSISDN_HEADER_ENCODING: 'base64' }, 'MSISDN_HEADER_ENCODING'],
+    [{ MM7_FLOOD_THRESHOLDS: '1/1:nuke' }, 'MM7_FLOOD_THRESHOLDS'],
+    [{ SENDER_NOTICE_URL: 'mmsc:8002' }, 'SENDER_NOTICE_URL'],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}: one stderr line naming ${variable}, exit 2, nothing listens`, () => {
       const r = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', SIM_PORT: '0', ...{ MM1_PORT: '0', ADMIN_PORT: '0' }, ...env }, encoding: 'utf8', timeout: 20_000 });
