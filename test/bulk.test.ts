@@ -1,7 +1,8 @@
 /** Flood and duplicate protection through the proxy: in-memory, and shared in Redis across two instances. */
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
-import { REDIS_BIN, startRedis } from '../packages/state-redis/test/redis-setup.js';
+import { REDIS_BIN } from '../packages/state-redis/test/redis-setup.js';
+import { startLocalRedis } from '../packages/state-redis/src/index.js';
 import { post, startStack, verdicts, type Stack } from './harness.js';
 import { sendReq, text } from './pdus.js';
 import { postMm7, submitReq } from './mm7-submit.js';
@@ -153,7 +154,7 @@ describe.skipIf(redisUrl === null)('shared state in Redis', () => {
 
 describe.skipIf(REDIS_BIN === null)('Redis going away and coming back', () => {
   it('fails open quickly while Redis is down, then counts again once it is back (no restart of the proxy)', async () => {
-    const redis = await startRedis();
+    const redis = await startLocalRedis();
     let firstStopped = false;
     try {
       const s = await stack({ FLOOD_THRESHOLDS: '2/60:block:60', STATE_STORE: redis.url });
@@ -167,7 +168,7 @@ describe.skipIf(REDIS_BIN === null)('Redis going away and coming back', () => {
       expect(Date.now() - t0).toBeLessThan(6000);
       expect(s.logs.some((l) => l['event'] === 'state-store-error')).toBe(true);
       // back on the same port: ioredis reconnects by itself
-      const again = await startRedis(redis.port);
+      const again = await startLocalRedis(redis.port);
       try {
         let got: number | null = null;
         for (let i = 0; i < 40 && got !== 0xe1; i++) {

@@ -12,14 +12,14 @@
  *   BENCH_DURATION (s, default 10), BENCH_REPS (default 2), BENCH_CONNECTIONS (default "10,100")
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createHash } from 'node:crypto';
 import { MemoryStore, checkBulkMany, parseThresholds, type CounterStore } from '@mmsguard/policy';
-import { RedisStore } from '@mmsguard/state-redis';
+import { RedisStore, findRedis, startLocalRedis, type LocalRedis } from '@mmsguard/state-redis';
 import { body300k, freePort, median, rssKb, start, stopChildren, waitFor } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,18 +29,6 @@ const REPS = Number(process.env['BENCH_REPS'] ?? 2);
 const CONNS = (process.env['BENCH_CONNECTIONS'] ?? '10,100').split(',').map(Number);
 const THRESHOLDS = '1000000/10:log;2000000/60:log;5000000/3600:block+alert:600';
 const SENDERS = 10_000;
-
-async function redisUp(port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
-  return new Promise((res) => {
-    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-    s.once('data', (d) => {
-      s.destroy();
-      res(d.toString().startsWith('+PONG'));
-    });
-    s.once('error', () => res(false));
-  });
-}
 
 /** µs per message of the pieces, in this process: what the macro numbers are made of. */
 async function micro(redisUrl: string | null): Promise<Record<string, number>> {
@@ -80,18 +68,16 @@ async function micro(redisUrl: string | null): Promise<Record<string, number>> {
   return out;
 }
 
+/** The private Redis of this run, stopped at the end. */
+const redises: LocalRedis[] = [];
+
 async function main(): Promise<void> {
   const simPort = await freePort();
   start(process.execPath, [join(ROOT, 'apps/mmsc-sim/dist/main.js')], { SIM_PORT: String(simPort), SIM_STORE: 'off' });
   await waitFor(`http://127.0.0.1:${simPort}/_sim/received`);
-  let redisUrl: string | null = null;
-  const redisBin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-  if (redisBin !== undefined) {
-    const port = await freePort();
-    start(redisBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {});
-    for (let i = 0; i < 100 && !(await redisUp(port)); i++) await new Promise((r) => setTimeout(r, 100));
-    redisUrl = `redis://127.0.0.1:${port}`;
-  } else console.warn('NOTICE: redis-server not installed (apt-get install redis-server); the Redis rows are skipped');
+  if (findRedis() !== null) redises.push(await startLocalRedis());
+  else console.warn('NOTICE: redis-server not installed (apt-get install redis-server); the Redis rows are skipped');
+  const redisUrl = redises[0]?.url ?? null;
   const pieces = await micro(redisUrl);
   console.log('per message (µs):', JSON.stringify(pieces));
 
@@ -165,5 +151,6 @@ try {
   await main();
 } finally {
   stopChildren();
+  await Promise.all(redises.map((r) => r.stop()));
   spawnSync('sleep', ['0.3']);
 }

@@ -172,3 +172,5 @@ export class RedisStore implements CounterStore {
     return Promise.resolve();
   }
 }
+
+export { findRedis, startLocalRedis, type LocalRedis } from './launcher.js';
