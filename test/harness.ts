@@ -12,7 +12,6 @@ import { parseConfig } from '../apps/proxy/src/config.js';
 import { buildEngines } from '../apps/proxy/src/engines.js';
 import { createLogger } from '../apps/proxy/src/log.js';
 import { Upstream } from '../apps/proxy/src/upstream.js';
-import { WatchedFile } from '../apps/proxy/src/watched-file.js';
 
 export interface Stack {
   readonly proxy: string;
@@ -61,7 +60,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
     throw e;
   }
   ctx.msisdnList?.watch(100);
-  if (ctx.templates instanceof WatchedFile) ctx.templates.watch(100);
+  ctx.templates?.watch(100);
   const mm1 = buildMm1App(ctx);
   const mm7 = buildMm7App(ctx);
   const admin = buildAdminApp(ctx);
@@ -77,7 +76,7 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       await upstream.close();
       await ctx.bulkStore?.close();
       ctx.msisdnList?.close();
-      if (ctx.templates instanceof WatchedFile) ctx.templates.close();
+      ctx.templates?.close();
       ctx.notifier?.close();
       await sim.app.close();
     },

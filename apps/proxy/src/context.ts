@@ -34,8 +34,8 @@ export interface ProxyContext {
   readonly bulkStore: CounterStore | null;
   /** The MSISDN list (hot-reloaded), or null. */
   readonly msisdnList: WatchedFile<readonly ListRule[]> | null;
-  /** The reply templates (REPLY_TEMPLATES, hot-reloaded), or the defaults. */
-  readonly templates: WatchedFile<Templates> | { readonly value: Templates };
+  /** The reply templates file (REPLY_TEMPLATES, hot-reloaded), or null: the defaults. */
+  readonly templates: WatchedFile<Templates> | null;
   /** A reply text from the templates. */
   text(name: TemplateName, vars?: TemplateVars): string;
   readonly notifier: Notifier | null;
@@ -55,7 +55,8 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     onResult: (result) => metrics.notifications.inc({ result }),
   }, log);
   const { bulk } = config;
-  const templates = config.replyTemplates === null ? { value: Templates.defaults() } : templateFile(config.replyTemplates, log);
+  const templates = config.replyTemplates === null ? null : templateFile(config.replyTemplates, log);
+  const defaults = Templates.defaults();
   const bulkStore = bulk.flood.length + bulk.dupe.length + bulk.mm7Flood.length + bulk.mm7Dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
   if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
   return {
@@ -73,7 +74,7 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     msisdnList: config.bulk.msisdnList === null ? null : msisdnListFile(config.bulk.msisdnList, log),
     templates,
     // {date} is always known: when the reply was written (UTC).
-    text: (name, vars) => templates.value.render(name, { date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...vars }),
+    text: (name, vars) => (templates?.value ?? defaults).render(name, { date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...vars }),
   };
 }
 

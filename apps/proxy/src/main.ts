@@ -14,7 +14,6 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { buildEngines } from './engines.js';
 import { createLogger } from './log.js';
 import { Upstream } from './upstream.js';
-import { WatchedFile } from './watched-file.js';
 
 function fail(message: string): never {
   process.stderr.write(`mmsguard: ${message}\n`);
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
     fail(`invalid configuration: ${(e as Error).message}`);
   }
   ctx.msisdnList?.watch();
-  if (ctx.templates instanceof WatchedFile) ctx.templates.watch();
+  ctx.templates?.watch();
   const mm1: FastifyInstance = buildMm1App(ctx);
   const admin: FastifyInstance = buildAdminApp(ctx);
   const mm7: FastifyInstance | null = mm7Upstream !== null ? buildMm7App(ctx) : null;
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
       await Promise.all(engines.map((e) => e.close()));
       await ctx.bulkStore?.close();
       ctx.msisdnList?.close();
-      if (ctx.templates instanceof WatchedFile) ctx.templates.close();
+      ctx.templates?.close();
       ctx.notifier?.close();
       clearTimeout(force);
       process.exit(0);

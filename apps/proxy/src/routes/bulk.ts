@@ -58,16 +58,14 @@ export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req:
     return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${listed.note}`, notice: true };
   }
   if (listed?.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${listed.note}`, notice: false };
-  const skipMass = listed?.action === 'exempt-mass';
-  const now = Date.now();
-  const conf = (status: number, text: string | null): Uint8Array =>
-    buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${now.toString(36)}` : null });
-  if (skipMass) return null;
+  if (listed?.action === 'exempt-mass') return null;
   const hit = await countFloodDupe(ctx, s, [
     { kind: 'flood', thresholds: bulk.flood, key: () => (raw === null ? null : normalizeAddress(raw, ctx.config.msisdnPrefixes)) },
     { kind: 'dupe', thresholds: bulk.dupe, key: () => contentChecksum(pdu) },
   ]);
   if (hit === null) return null;
+  const conf = (status: number, text: string | null): Uint8Array =>
+    buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${Date.now().toString(36)}` : null });
   if (hit.kind === 'store-down') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.retry', sessionVars(s))), subtype: 'scan-error', reason: hit.reason, notice: false };
   const reply = bulk.reply === 'hide' ? conf(ResponseStatus.OK, null) : conf(ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, ctx.text('send.denied', sessionVars(s)));
   return { reply, subtype: hit.kind, reason: hit.reason, notice: bulk.reply === 'deny' };
@@ -124,7 +122,7 @@ export async function countFloodDupe(ctx: ProxyContext, s: Session, checks: read
       ctx.utm(utmRecord(s, c.kind, action, { filename: null, filetype: null, filesize: null, sha256: c.kind === 'dupe' ? key : null }, null,
         v.duringBlock ? '(during a block; block timer restarted)' : `(more than ${c.thresholds[v.threshold]?.limit ?? 0} in ${(c.thresholds[v.threshold]?.windowMs ?? 0) / 1000} s: threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`),
         // Only a threshold with `alert` notifies; attempts during its block add to that notice's count.
-        !v.duringBlock && v.actions.has('alert') ? true : v.duringBlock ? undefined : false);
+        v.duringBlock ? undefined : v.actions.has('alert'));
       if (v.blocked) return { kind: c.kind, reason: c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
     }
   } catch (e) {
