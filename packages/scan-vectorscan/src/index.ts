@@ -24,7 +24,7 @@ export function loadVectorscan(): VectorscanBinding | null {
   if (cached !== undefined) return cached;
   try {
     const require = createRequire(import.meta.url);
-    const native = require('../build/Release/vectorscan.node') as Native;
+    const native = require('../native/build/Release/vectorscan.node') as Native;
     cached = { compile: (expressions) => new native.Database(expressions) };
   } catch {
     cached = null;

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "vectorscan",
-      "sources": ["native/addon.cc"],
+      "sources": ["addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "libraries": ["-lhs"],
       "cflags!": ["-fno-exceptions"],
