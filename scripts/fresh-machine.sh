@@ -29,8 +29,10 @@ git clone -q "$repo" "$work/repo"
 cd "$work/repo"
 
 echo "fresh-machine: pnpm install (clean clone of $(git rev-parse --short HEAD))"
-$PNPM install --frozen-lockfile --reporter=append-only 2>&1 | grep -v 'Failed to create bin' | tail -5
-[[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fresh-machine: FAILED: pnpm install"; exit 1; }
+if ! $PNPM install --frozen-lockfile --reporter=append-only 2>&1 | grep -v 'Failed to create bin' | tail -5; then
+  echo "fresh-machine: FAILED: pnpm install"
+  exit 1
+fi
 
 # Ports of their own, so a proxy left on the defaults cannot answer for this one.
 export MM1_PORT=18480 ADMIN_PORT=18490 SIM_PORT=18470 MM7_PORT=18460
