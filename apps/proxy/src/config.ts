@@ -304,3 +304,20 @@ function scanConfigOf(v: z.output<z.ZodObject<typeof scanSchema>>): ScanConfig {
 
 /** Every variable name the proxy reads (for docs/config.md's test). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(objectSchema.shape);
+
+/** What a start (or a SIGHUP reload) gets: the configuration, lines for stderr, the files read. */
+export interface LoadedConfig {
+  readonly config: Config;
+  /** One line each (typo hints, risky settings); main prints them on stderr. */
+  readonly warnings: readonly string[];
+  /** Every file read to build this configuration (CONFIG_FILE), so a reload knows what to re-read. */
+  readonly files: readonly string[];
+}
+
+/**
+ * The configuration from an environment. Callable again on reload: it reads files but changes
+ * nothing. Throws ConfigError with one line naming the variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): LoadedConfig {
+  return { config: parseConfig(env), warnings: [], files: [] };
+}
