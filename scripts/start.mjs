@@ -9,5 +9,6 @@ if (!existsSync(main)) {
   process.exit(0);
 }
 const child = spawn(process.execPath, [main.pathname], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+// SIGHUP is the proxy's reload signal: pass it on instead of letting it end this wrapper.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));
