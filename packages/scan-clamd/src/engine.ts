@@ -36,6 +36,7 @@ export class ClamdEngine implements ScanEngine {
   }
 
   close(): Promise<void> {
+    this.client.close();
     return Promise.resolve();
   }
 }
