@@ -1,2 +1,2 @@
 export { ComfortScheduler, systemClock, type Clock, type Due } from './scheduler.js';
-export { ComfortError, Comforter, type ComfortOptions } from './comforter.js';
+export { ComfortError, Comforter, type ComfortOptions, type FramingHeaders } from './comforter.js';
