@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BuiltinEngine, ScanError, isEicar, loadSignatureFiles, parseSignatureText } from '../src/index.js';
 import { EICAR, enc } from './helpers.js';
@@ -21,6 +22,29 @@ describe('EICAR, as AV engines detect it', () => {
     expect(isEicar(Buffer.concat([EICAR, Buffer.from('x')]))).toBe(false);
     expect(isEicar(Buffer.concat([Buffer.from(' '), EICAR]))).toBe(false);
     expect(isEicar(EICAR.subarray(0, 67))).toBe(false);
+  });
+
+  it('detects it followed by CTRL-Z, alone or among whitespace (issue 14 class 8)', () => {
+    expect(isEicar(Buffer.concat([EICAR, Buffer.from([0x1a])]))).toBe(true);
+    expect(isEicar(Buffer.concat([EICAR, Buffer.from('\r\n\x1a')]))).toBe(true);
+    expect(isEicar(Buffer.concat([EICAR, Buffer.alloc(60, 0x1a)]))).toBe(true);
+    expect(new BuiltinEngine().scanSync(Buffer.concat([EICAR, Buffer.from([0x1a])]))).toMatchObject({ kind: 'infected' });
+  });
+
+  it('detects any mix of the five whitespace characters up to 128 bytes, and nothing longer', () => {
+    const ws = fc.constantFrom(0x20, 0x09, 0x0a, 0x0d, 0x1a);
+    fc.assert(fc.property(fc.array(ws, { maxLength: 80 }), (tail) => {
+      const file = Buffer.concat([EICAR, Buffer.from(tail)]);
+      expect(isEicar(file)).toBe(file.length <= 128);
+    }));
+  });
+
+  it('rejects a tail holding any byte that is not one of the five whitespace characters', () => {
+    const ws = fc.constantFrom(0x20, 0x09, 0x0a, 0x0d, 0x1a);
+    const other = fc.integer({ min: 0, max: 255 }).filter((b) => ![0x20, 0x09, 0x0a, 0x0d, 0x1a].includes(b));
+    fc.assert(fc.property(fc.array(ws, { maxLength: 30 }), other, fc.array(ws, { maxLength: 29 }), (a, x, b) => {
+      expect(isEicar(Buffer.concat([EICAR, Buffer.from([...a, x, ...b])]))).toBe(false);
+    }));
   });
 
   it('is reported by the built-in engine as Eicar-Test-Signature', () => {
