@@ -6,7 +6,58 @@
  * keys; the first rule (in file order) that matches any of them wins. Bad
  * lines are reported with their line numbers, never skipped silently.
  */
+import safeRegex from 'safe-regex2';
+
 export type ListAction = 'block' | 'exempt-mass' | 'exempt' | 'monitor';
+
+/**
+ * Longest address a list rule is tested against. An E.164 number has at most 15 digits and an
+ * e-mail address at most 254 characters; the codec lets strings reach 64 KiB, where even a
+ * polynomial regex (`\d*\d*$`) costs billions of steps. A longer address is no subscriber's, so no
+ * rule is tested against it: it can neither be exempted nor cost us the event loop.
+ */
+export const MAX_ADDRESS_LENGTH = 256;
+
+/**
+ * Regex rules run on every message against attacker-chosen addresses, with V8's backtracking engine:
+ * a rule with nested quantifiers (`(\d+)+$`) takes exponential time on a crafted address and stalls
+ * the event loop for every handset. Such rules are refused at load (star height > 1, as fastify's
+ * safe-regex2 measures it), and so are backreferences and lookarounds, which no number pattern needs
+ * and which make matching non-linear; what is left is at worst polynomial in the address, whose length
+ * is bounded by MAX_ADDRESS_LENGTH.
+ */
+function regexProblem(pattern: string): string | null {
+  if (/\\[1-9k]|\(\?<?[=!]/.test(pattern)) return 'backreferences and lookarounds are not allowed in MSISDN_LIST regexes';
+  if (!safeRegex(pattern) || repeatedAlternation(pattern)) {
+    return 'nested quantifiers or a repeated alternation (catastrophic backtracking) are not allowed in MSISDN_LIST regexes';
+  }
+  return null;
+}
+
+/**
+ * A group holding `|` under an unbounded quantifier (`(\d|\d)*`, `(a|ab)+`, `(x|y){2,}`): star height 1,
+ * so safe-regex2 passes it, yet overlapping branches backtrack exponentially. A bounded `?` or `{m,n}`
+ * (the usual `(\+47|0047)?`) is allowed.
+ */
+function repeatedAlternation(p: string): boolean {
+  const alternates: boolean[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      for (i++; i < p.length && p[i] !== ']'; i++) if (p[i] === '\\') i++;
+    } else if (c === '(') alternates.push(false);
+    else if (c === '|' && alternates.length > 0) alternates[alternates.length - 1] = true;
+    else if (c === ')') {
+      const alt = alternates.pop() === true;
+      if (alt && alternates.length > 0) alternates[alternates.length - 1] = true;
+      // {m,n} counts as unbounded past 16 repetitions: 2^16 paths per position is already a stall.
+      const q = /^(?:[*+]|\{\d*,(\d*)\})/.exec(p.slice(i + 1));
+      if (alt && q !== null && (q[1] === undefined || q[1] === '' || Number(q[1]) > 16)) return true;
+    }
+  }
+  return false;
+}
 
 export interface ListRule {
   readonly line: number;
@@ -86,6 +137,11 @@ export function parseMsisdnList(text: string): { rules: ListRule[]; problems: Li
       const re = wildcard(pattern);
       test = (a) => re.test(a);
     } else if (type === 'regex') {
+      const unsafe = regexProblem(pattern);
+      if (unsafe !== null) {
+        problems.push({ line: i + 1, reason: unsafe });
+        return;
+      }
       try {
         const re = new RegExp(pattern);
         test = (a) => re.test(a);
@@ -104,6 +160,8 @@ export function parseMsisdnList(text: string): { rules: ListRule[]; problems: Li
 
 /** The first rule matching any of the addresses (already normalised), or null. */
 export function matchList(rules: readonly ListRule[], addresses: readonly string[]): { rule: ListRule; address: string } | null {
-  for (const rule of rules) for (const a of addresses) if (a !== '' && rule.test(a)) return { rule, address: a };
+  for (const rule of rules) {
+    for (const a of addresses) if (a !== '' && a.length <= MAX_ADDRESS_LENGTH && rule.test(a)) return { rule, address: a };
+  }
   return null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchList, normalizeAddress, parseMsisdnList, parsePrefixRules } from '../src/index.js';
+import { MAX_ADDRESS_LENGTH, matchList, normalizeAddress, parseMsisdnList, parsePrefixRules } from '../src/index.js';
 
 describe('MSISDN lists', () => {
   const text = ['# operators list', 'block simple +47 900 00 001', 'exempt wildcard +4791*', 'exempt-mass regex ^\\+4692\\d{6}$', 'monitor wildcard +47????0000', ''].join('\n');
@@ -35,5 +35,30 @@ describe('prefix rules', () => {
   it('refuse what is not FROM=TO with digits', () => {
     for (const bad of ['00', 'x=+', '0=+47a', '=+']) expect(() => parsePrefixRules(bad), bad).toThrow(RangeError);
     expect(parsePrefixRules('')).toEqual([]);
+  });
+});
+
+describe('MSISDN_LIST regexes cannot stall the event loop', () => {
+  it('refuses nested quantifiers, backreferences and lookarounds with the line number', () => {
+    const { rules, problems } = parseMsisdnList([
+      'block regex ^(\\d+)+$',
+      'block regex ^(a|a)*$',
+      'exempt regex ^(\\d)\\1+$',
+      'exempt regex ^(?=\\+47)\\d+$',
+      'block regex ^(\\d|1){2,100}$',
+      'block regex ^\\+4790\\d{6}$',
+      'block regex ^(\\+47|0047)?9\\d{7}$',
+    ].join('\n'));
+    expect(problems.map((p) => p.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(problems[0]?.reason).toMatch(/nested quantifiers/);
+    expect(problems[2]?.reason).toMatch(/backreferences/);
+    expect(rules.map((r) => r.line)).toEqual([6, 7]);
+  });
+
+  it('tests no rule against an address longer than MAX_ADDRESS_LENGTH', () => {
+    const { rules } = parseMsisdnList('exempt regex ^\\d*\\d*\\d*x$\nblock wildcard +47*');
+    const long = `+47${'9'.repeat(MAX_ADDRESS_LENGTH)}`;
+    expect(matchList(rules, [long])).toBeNull();
+    expect(matchList(rules, ['+4790000000'])?.rule.line).toBe(2);
   });
 });
