@@ -13,3 +13,8 @@ export {
 export { detectFileType, type FileTypeInfo } from './filetype.js';
 export { DEFAULT_ARCHIVE_LIMITS, containerKind, expandArchives, type ArchiveLimits, type Expansion, type Unscannable } from './archive.js';
 export { inspectTarget, verdictOf, type Finding, type InspectOptions, type InspectReport, type Verdict } from './inspect.js';
+export {
+  DEFAULT_MIN_BASE64_CHARS, decodeBase64Lenient, decodeQuotedPrintable, decodeUuencode, hasQuotedPrintableMarks,
+  looksLikeBase64, transferDecodings, transferEncodingName,
+  type TransferDecoding, type TransferDecodingOptions, type TransferEncodingName,
+} from './transfer-decodings.js';
