@@ -1,5 +1,10 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configWarnings, loadConfig, parseConfig, parseTrustedGateways } from '../src/config.js';
+import { detectFileType } from '@mmsguard/scan';
+import {
+  ConfigError, FILE_FILTER_TYPES, configWarnings, loadConfig, parseConfig, parseTrustedGateways,
+} from '../src/config.js';
 
 /** The one line a refused setting produces (what main prints before exit 2). */
 function refusal(env: Record<string, string>): string {
@@ -96,6 +101,36 @@ describe('what stays accepted', () => {
 
   it('takes a sub-second timeout that is at least 1 ms', () => {
     expect(parseConfig({ SCAN_TIMEOUT: '0.0005' }).scan.scanTimeoutMs).toBe(1);
+  });
+});
+
+describe('the FILE_FILTER vocabulary', () => {
+  it('holds every extension file-type (what @mmsguard/scan detects with) names, mapped as the scan maps it', async () => {
+    // Not resolvable from apps/proxy by name: the scan package's own copy is the one that runs.
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+    const at = pathToFileURL(resolve(root, 'packages/scan/node_modules/file-type/index.js')).href;
+    const { supportedExtensions } = (await import(at)) as { supportedExtensions: ReadonlySet<string> };
+    const asScanned: Record<string, string[]> = { gz: ['gzip'], cfb: ['ole', 'msi'], Z: [] };
+    const expected = [...supportedExtensions].flatMap((e) => asScanned[e] ?? [e]);
+    expect(expected.filter((t) => !FILE_FILTER_TYPES.has(t))).toEqual([]);
+  });
+
+  it('holds the types the scan names itself (PE kinds, shebang and name-only scripts)', async () => {
+    const pe = new Uint8Array(0x40 + 24);
+    pe.set([0x4d, 0x5a]);
+    new DataView(pe.buffer).setUint32(0x3c, 0x40, true);
+    pe.set([0x50, 0x45, 0, 0], 0x40);
+    const dll = pe.slice();
+    new DataView(dll.buffer).setUint16(0x40 + 22, 0x2000, true);
+    const text = new TextEncoder().encode('echo hi\n');
+    const found = [
+      await detectFileType(pe),
+      await detectFileType(dll),
+      await detectFileType(new TextEncoder().encode('#!/bin/sh\n')),
+      ...(await Promise.all(['a.bat', 'a.cmd', 'a.vbs', 'a.js', 'a.ps1'].map((n) => detectFileType(text, n)))),
+    ].map((f) => f.type);
+    expect(found).toEqual(['exe', 'dll', 'sh', 'bat', 'cmd', 'vbs', 'js', 'ps1']);
+    for (const t of found) expect(FILE_FILTER_TYPES.has(t ?? ''), String(t)).toBe(true);
   });
 });
 
