@@ -1,18 +1,49 @@
 /**
- * Reads an HTTP body into one buffer sized from Content-Length (no chunk
- * array + concat), counting every byte against the in-flight budget, and
- * stops at the oversize limit without reading further.
+ * Reads an HTTP body into one growing buffer (no chunk array + concat: comforting trickles from a
+ * contiguous view of it), counting the buffer's capacity against the in-flight budget as it grows,
+ * and stops at the oversize limit without reading further. Optionally cuts an upload that stays
+ * below a minimum data rate. It writes no reply and closes nothing: the caller maps each result.
+ *
+ * The budget bounds memory actually held, never bytes promised: a declared Content-Length costs
+ * nothing until bytes arrive (26 sockets declaring 10 MiB and sending 1 byte each used to reserve
+ * 260 MiB and lock every handset out). The capacity grows by doubling up to the declared length, so
+ * what a body holds stays under twice what it sent (plus one MIN_CAPACITY) and the copies stay linear.
  */
 import type { Readable } from 'node:stream';
 import type { ByteBudget } from './budget.js';
 
 export type BodyResult =
+  /** `reserved` is what the caller gives back to the budget once it is done with `body`. */
   | { readonly kind: 'complete'; readonly body: Buffer; readonly reserved: number }
   /** The limit was crossed: `head` holds what was read; `rest` yields the remainder (not buffered). */
   | { readonly kind: 'oversize'; readonly head: Buffer; readonly rest: Readable; readonly reserved: number }
+  /** The in-flight budget ran out (before the first byte or mid-upload): the transient, retry-later reply. */
   | { readonly kind: 'budget'; readonly reserved: 0 }
   | { readonly kind: 'aborted'; readonly reserved: 0 }
   | { readonly kind: 'length-mismatch'; readonly reserved: 0 };
+
+/**
+ * The upload stayed below `minRate` (only with that option). The stream is left paused and open: the
+ * caller replies with `Connection: close` or destroys the socket, and logs it.
+ */
+export interface TooSlowResult {
+  readonly kind: 'too-slow';
+  readonly reserved: 0;
+  /** Bytes read before the cut. */
+  readonly received: number;
+  /** Bytes that arrived in the last window (below bytesPerSecond × graceMs / 1000). */
+  readonly windowBytes: number;
+  readonly elapsedMs: number;
+}
+
+export type UploadResult = BodyResult | TooSlowResult;
+
+export interface MinRate {
+  /** The lowest average rate over any window of graceMs; 0 turns the check off. */
+  readonly bytesPerSecond: number;
+  /** Time an upload gets before it is first judged, and the length of the sliding window it is judged over. */
+  readonly graceMs: number;
+}
 
 export interface ReadOptions {
   readonly declaredLength: number | null;
@@ -22,67 +53,132 @@ export interface ReadOptions {
   readonly onProgress?: (soFar: Uint8Array) => void;
 }
 
-export function readBody(stream: Readable, opts: ReadOptions): Promise<BodyResult> {
+export interface UploadReadOptions extends ReadOptions {
+  /**
+   * Stops slow-loris uploads (a few bytes a minute hold a socket, a buffer and budget for as long as the
+   * server allows): an upload bringing fewer than bytesPerSecond × graceMs / 1000 bytes in any window of
+   * graceMs, the first ending graceMs after the read started, ends as `too-slow`.
+   */
+  readonly minRate: MinRate;
+}
+
+/**
+ * Smallest buffer a body gets: a 1-byte sender holds (and is charged) 16 KiB, not its declared length;
+ * small enough that a socket's first chunk usually fits without a copy.
+ */
+export const MIN_CAPACITY = 16 * 1024;
+
+/** The rate window is sampled this many times per graceMs: a stall is caught within a tenth of the window. */
+const RATE_STEPS = 10;
+
+export function readBody(stream: Readable, opts: UploadReadOptions): Promise<UploadResult>;
+export function readBody(stream: Readable, opts: ReadOptions): Promise<BodyResult>;
+export function readBody(stream: Readable, opts: ReadOptions | UploadReadOptions): Promise<UploadResult> {
   const { declaredLength, limit, budget } = opts;
+  const minRate = 'minRate' in opts ? opts.minRate : null;
+  if (minRate !== null) checkMinRate(minRate);
   if (declaredLength !== null && declaredLength > limit) {
     stream.pause();
     return Promise.resolve({ kind: 'oversize', head: Buffer.alloc(0), rest: stream, reserved: 0 });
   }
-  let reserved = declaredLength ?? 0;
-  if (!budget.tryTake(reserved)) {
+  if (declaredLength !== null && declaredLength > budget.limit) {
+    // Could never be held whole: refuse before reading instead of failing at the budget's size.
     stream.resume();
     return Promise.resolve({ kind: 'budget', reserved: 0 });
   }
-  let buf = Buffer.allocUnsafe(declaredLength ?? 16 * 1024);
+  // Never above what the body may legitimately reach.
+  const bound = declaredLength ?? limit;
+  let buf = Buffer.alloc(0);
   let len = 0;
-  return new Promise<BodyResult>((resolve) => {
+  let reserved = 0;
+  const t0 = Date.now();
+
+  /** Grows `buf` to hold `needed` bytes; false when the budget cannot pay for it. */
+  const grow = (needed: number): boolean => {
+    let cap = Math.min(bound, Math.max(needed, buf.length * 2, MIN_CAPACITY));
+    if (!budget.tryTake(cap - reserved)) {
+      // Near the budget's end: take only what this chunk needs (plus a little) rather than fail a body that fits.
+      cap = Math.min(bound, needed + MIN_CAPACITY);
+      if (!budget.tryTake(cap - reserved)) return false;
+    }
+    reserved = cap;
+    const next = Buffer.allocUnsafe(cap);
+    buf.copy(next, 0, 0, len);
+    buf = next;
+    return true;
+  };
+
+  return new Promise<UploadResult>((resolve) => {
     let settled = false;
-    const finish = (r: BodyResult, drain: boolean): void => {
+    let timer: ReturnType<typeof setInterval> | null = null;
+    const finish = (r: UploadResult, after: 'drain' | 'pause' | 'leave'): void => {
       if (settled) return;
       settled = true;
+      if (timer !== null) clearInterval(timer);
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onFail);
       stream.off('close', onClose);
       if (r.kind !== 'complete' && r.kind !== 'oversize') budget.give(reserved);
       // Events are detached, not the stream: an oversize 'pass' streams the rest on.
-      if (drain) stream.resume();
+      if (after === 'drain') stream.resume();
+      else if (after === 'pause') stream.pause();
       resolve(r);
     };
     const onData = (c: Buffer): void => {
-      if (len + c.length > limit) {
+      const needed = len + c.length;
+      if (needed > limit) {
         stream.pause();
-        finish({ kind: 'oversize', head: Buffer.concat([buf.subarray(0, len), c]), rest: stream, reserved }, false);
+        finish({ kind: 'oversize', head: Buffer.concat([buf.subarray(0, len), c]), rest: stream, reserved }, 'leave');
         return;
       }
-      if (len + c.length > buf.length) {
-        if (declaredLength !== null) {
-          finish({ kind: 'length-mismatch', reserved: 0 }, true);
-          return;
-        }
-        const grow = Math.min(limit, Math.max(buf.length * 2, len + c.length));
-        if (!budget.tryTake(grow - reserved)) {
-          finish({ kind: 'budget', reserved: 0 }, true);
-          return;
-        }
-        reserved = grow;
-        const next = Buffer.allocUnsafe(grow);
-        buf.copy(next, 0, 0, len);
-        buf = next;
+      if (declaredLength !== null && needed > declaredLength) {
+        finish({ kind: 'length-mismatch', reserved: 0 }, 'drain');
+        return;
+      }
+      if (needed > buf.length && !grow(needed)) {
+        finish({ kind: 'budget', reserved: 0 }, 'drain');
+        return;
       }
       c.copy(buf, len);
-      len += c.length;
+      len = needed;
       opts.onProgress?.(buf.subarray(0, len));
     };
     const onEnd = (): void => {
-      if (declaredLength !== null && len !== declaredLength) finish({ kind: 'length-mismatch', reserved: 0 }, false);
-      else finish({ kind: 'complete', body: buf.subarray(0, len), reserved }, false);
+      if (declaredLength !== null && len !== declaredLength) finish({ kind: 'length-mismatch', reserved: 0 }, 'leave');
+      else finish({ kind: 'complete', body: buf.subarray(0, len), reserved }, 'leave');
     };
-    const onFail = (): void => finish({ kind: 'aborted', reserved: 0 }, false);
-    const onClose = (): void => finish({ kind: 'aborted', reserved: 0 }, false);
+    const onFail = (): void => finish({ kind: 'aborted', reserved: 0 }, 'leave');
+    const onClose = (): void => finish({ kind: 'aborted', reserved: 0 }, 'leave');
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onFail);
     stream.on('close', onClose);
+
+    if (minRate !== null && minRate.bytesPerSecond > 0) {
+      const need = (minRate.bytesPerSecond * minRate.graceMs) / 1000;
+      // Bytes read at each of the last RATE_STEPS + 1 samples: the window is exactly graceMs long.
+      const marks = [0];
+      timer = setInterval(() => {
+        marks.push(len);
+        if (marks.length > RATE_STEPS + 1) marks.shift();
+        const windowBytes = len - (marks[0] ?? 0);
+        if (marks.length === RATE_STEPS + 1 && windowBytes < need) {
+          const elapsedMs = Date.now() - t0;
+          finish({ kind: 'too-slow', reserved: 0, received: len, windowBytes, elapsedMs }, 'pause');
+        }
+      }, minRate.graceMs / RATE_STEPS);
+      // The stream keeps the process alive while it matters; a rate check alone must not.
+      timer.unref();
+    }
   });
+}
+
+function checkMinRate(r: MinRate): void {
+  if (!(Number.isFinite(r.bytesPerSecond) && r.bytesPerSecond >= 0)) {
+    throw new RangeError('minRate.bytesPerSecond must be a finite number >= 0');
+  }
+  if (r.bytesPerSecond > 0 && !(Number.isFinite(r.graceMs) && r.graceMs >= RATE_STEPS)) {
+    throw new RangeError(`minRate.graceMs must be at least ${RATE_STEPS} ms when the rate check is on`);
+  }
 }
