@@ -105,7 +105,7 @@ describe('what stays accepted', () => {
 });
 
 describe('the FILE_FILTER vocabulary', () => {
-  it('holds every extension file-type (what @mmsguard/scan detects with) names, mapped as the scan maps it', async () => {
+  it('holds every extension file-type names, mapped as @mmsguard/scan maps it', async () => {
     // Not resolvable from apps/proxy by name: the scan package's own copy is the one that runs.
     const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
     const at = pathToFileURL(resolve(root, 'packages/scan/node_modules/file-type/index.js')).href;
