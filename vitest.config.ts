@@ -13,6 +13,7 @@ export default defineConfig({
       unit('wap-mms-decoder', 'packages/wap-mms-decoder'),
       unit('scan', 'packages/scan'),
       unit('scan-clamd', 'packages/scan-clamd', { globalSetup: ['test/clamd-setup.ts'] }),
+      unit('scan-icap', 'packages/scan-icap'),
       unit('scan-cli', 'apps/scan-cli'),
       unit('policy', 'packages/policy'),
       unit('comfort', 'packages/comfort'),
