@@ -19,6 +19,7 @@ export default defineConfig({
       unit('comfort', 'packages/comfort'),
       unit('mm7', 'packages/mm7'),
       unit('state-redis', 'packages/state-redis', { globalSetup: ['test/redis-setup.ts'] }),
+      unit('quarantine', 'packages/quarantine'),
       unit('mmsc-sim', 'apps/mmsc-sim'),
       unit('proxy', 'apps/proxy'),
       { test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, globalSetup: ['../packages/scan-clamd/test/clamd-setup.ts', '../packages/state-redis/test/redis-setup.ts'] } },
