@@ -1,17 +1,16 @@
 /**
- * End-to-end stacks on 127.0.0.1, port 0: the MMSC simulator and the proxy,
- * built from a real configuration (parseConfig over env), logs captured as
- * parsed records. Every stack closes its servers.
+ * End-to-end stacks on 127.0.0.1, port 0: the MMSC simulator and the proxy
+ * (buildProxy, the wiring main.ts runs), built from a real configuration
+ * (parseConfig over env), logs captured as parsed records. Every stack
+ * closes its servers.
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildSim, type Sim } from '@mmsguard/mmsc-sim';
-import { buildAdminApp, buildMm1App, buildMm7App } from '../apps/proxy/src/app.js';
-import { createContext, type ProxyContext } from '../apps/proxy/src/context.js';
 import { parseConfig } from '../apps/proxy/src/config.js';
 import { buildEngines } from '../apps/proxy/src/engines.js';
 import { createLogger } from '../apps/proxy/src/log.js';
-import { Upstream } from '../apps/proxy/src/upstream.js';
+import { buildProxy, type Proxy } from '../apps/proxy/src/proxy.js';
 
 export interface Stack {
   readonly proxy: string;
@@ -21,6 +20,8 @@ export interface Stack {
   readonly simUrl: string;
   readonly logs: Record<string, unknown>[];
   readonly rawLogs: string[];
+  /** The proxy itself (the same wiring main.ts runs). */
+  readonly proxyApp: Proxy;
   close(): Promise<void>;
 }
 
@@ -33,7 +34,9 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
   const sim = buildSim();
   await sim.app.listen({ host: '127.0.0.1', port: 0 });
   const simUrl = url(sim.app);
-  const config = parseConfig({ HOST: '127.0.0.1', MM1_PORT: '0', ADMIN_PORT: '0', MM1_UPSTREAM_URL: upstreamOverride ?? simUrl, ...env });
+  const config = parseConfig({
+    HOST: '127.0.0.1', MM1_PORT: '0', MM7_PORT: '0', ADMIN_PORT: '0', MM1_UPSTREAM_URL: upstreamOverride ?? simUrl, ...env,
+  });
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -50,34 +53,23 @@ export async function startStack(env: Record<string, string> = {}, upstreamOverr
       cb();
     },
   });
-  const upstream = new Upstream(config.mm1.upstreamUrl ?? simUrl, config.upstreamTimeoutMs, config.upstreamConnections);
-  let ctx: ProxyContext;
+  let proxy: Proxy;
   try {
-    ctx = createContext(config, await buildEngines(config.scan), createLogger('info', config.logFormat, sink), upstream);
+    const mm1Url = config.mm1.upstreamUrl ?? simUrl;
+    proxy = buildProxy(config, {
+      engines: await buildEngines(config.scan), log: createLogger('info', config.logFormat, sink),
+      mm1UpstreamUrl: mm1Url, mm7UpstreamUrl: config.mm7.upstreamUrl ?? mm1Url, watchIntervalMs: 100,
+    });
   } catch (e) {
-    await upstream.close();
     await sim.app.close();
     throw e;
   }
-  ctx.msisdnList?.watch(100);
-  ctx.templates?.watch(100);
-  const mm1 = buildMm1App(ctx);
-  const mm7 = buildMm7App(ctx);
-  const admin = buildAdminApp(ctx);
-  await mm1.listen({ host: '127.0.0.1', port: 0 });
-  await mm7.listen({ host: '127.0.0.1', port: 0 });
-  await admin.listen({ host: '127.0.0.1', port: 0 });
+  await proxy.listen();
   return {
-    proxy: url(mm1), mm7: url(mm7), admin: url(admin), sim, simUrl, logs, rawLogs,
+    proxy: url(proxy.mm1), mm7: url(proxy.mm7 ?? proxy.mm1), admin: url(proxy.admin), sim, simUrl, logs, rawLogs,
+    proxyApp: proxy,
     async close() {
-      await mm1.close();
-      await mm7.close();
-      await admin.close();
-      await upstream.close();
-      await ctx.bulkStore?.close();
-      ctx.msisdnList?.close();
-      ctx.templates?.close();
-      ctx.notifier?.close();
+      await proxy.close();
       await sim.app.close();
     },
   };

@@ -46,6 +46,8 @@ export interface ProxyContext {
    * that for flood and duplicate records, whose thresholds say themselves whether to alert.
    */
   utm(record: Record<string, unknown>, alert?: boolean): void;
+  /** The next `sessionid`: one counter for MM1 and MM7, so an id names one message in this process. */
+  nextSessionId(): number;
 }
 
 export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
@@ -58,6 +60,7 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
   const templates = config.replyTemplates === null ? null : templateFile(config.replyTemplates, log);
   const defaults = Templates.defaults();
   const bulkStore = bulk.flood.length + bulk.dupe.length + bulk.mm7Flood.length + bulk.mm7Dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
+  let sessions = 0;
   if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
   return {
     notifier, metrics, bulkStore,
@@ -66,6 +69,7 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
       log.warn(record);
       if (alert !== false) notifier?.onUtm(record, alert === true);
     },
+    nextSessionId: () => ++sessions,
     config, engines, log, mm1Upstream, mm7Upstream,
     budget: new ByteBudget(config.inflightLimit),
     redact: addressRedactor(config.msisdnHashKey),

@@ -2,20 +2,42 @@
  * The log records of CONTRACT §5: one `event=verdict` per message and one
  * `type=utm` per blocked or monitored part, in FortiOS UTM vocabulary.
  */
-import type { LogAction, Subtype } from '@mmsguard/policy';
+import type { EventRole, LogAction, Subtype } from '@mmsguard/policy';
 import type { Finding } from '@mmsguard/scan';
 
+export type UtmSubtype = Subtype | 'flood' | 'dupe' | 'msisdn-filter';
+
+/**
+ * Something a check found, kept on the exchange until the outcome is final: its UTM `action` is
+ * derived from that outcome (policy `eventAction`), so a record cannot contradict the verdict.
+ */
+export interface UtmEvent {
+  readonly subtype: UtmSubtype;
+  readonly role: EventRole;
+  readonly part: UtmPart;
+  readonly finding: Finding | null;
+  readonly note?: string;
+  /** Flood/duplicate thresholds say themselves whether to alert; undefined: alert on blocking events. */
+  readonly alert?: boolean;
+}
+
+export const NO_PART: UtmPart = Object.freeze({ filename: null, filetype: null, filesize: null, sha256: null });
+
 /** logid, eventtype, level and msg per subtype (FortiOS ids where FortiOS has one: virus, file-filter). */
-const UTM: Record<Subtype | 'flood' | 'dupe' | 'msisdn-filter', { logid: string; eventtype: string; level: string; msg: string }> = {
+const UTM: Record<UtmSubtype, { logid: string; eventtype: string; level: string; msg: string }> = {
   virus: { logid: '0211008194', eventtype: 'infected', level: 'warning', msg: 'MMS attachment is infected.' },
   'file-filter': { logid: '1900064000', eventtype: 'file-filter', level: 'warning', msg: 'File was blocked by file filter.' },
   oversize: { logid: '0211008195', eventtype: 'oversize', level: 'warning', msg: 'MMS message exceeds the oversize limit.' },
   malformed: { logid: '0211008196', eventtype: 'malformed', level: 'warning', msg: 'MMS message could not be decoded.' },
   'scan-error': { logid: '0211008197', eventtype: 'scan-error', level: 'error', msg: 'Scan engine failed.' },
-  unscannable: { logid: '0211008198', eventtype: 'unscannable', level: 'warning', msg: 'Content could not be scanned (archive limit).' },
+  unscannable: {
+    logid: '0211008198', eventtype: 'unscannable', level: 'warning', msg: 'Content could not be scanned (archive limit).',
+  },
   flood: { logid: '0208020492', eventtype: 'mass-mms', level: 'warning', msg: 'Sender exceeded the flood threshold.' },
   dupe: { logid: '0208020493', eventtype: 'mass-mms', level: 'warning', msg: 'Message exceeded the duplicate threshold.' },
-  'msisdn-filter': { logid: '0208020494', eventtype: 'msisdn-filter', level: 'notice', msg: 'Sender or recipient matched an MSISDN list.' },
+  'msisdn-filter': {
+    logid: '0208020494', eventtype: 'msisdn-filter', level: 'notice', msg: 'Sender or recipient matched an MSISDN list.',
+  },
 };
 
 export interface Session {
@@ -53,15 +75,18 @@ function detail(f: Finding | null): { virus: string | null; dtype: string | null
   }
 }
 
-export function utmRecord(s: Session, subtype: Subtype | 'flood' | 'dupe' | 'msisdn-filter', action: LogAction, part: UtmPart, finding: Finding | null, note?: string): Record<string, unknown> {
+export function utmRecord(
+  s: Session, subtype: UtmSubtype, action: LogAction, part: UtmPart, finding: Finding | null, note?: string,
+): Record<string, unknown> {
   const u = UTM[subtype];
   const d = detail(finding);
   return {
     logid: u.logid, type: 'utm', subtype, eventtype: u.eventtype, level: u.level, action,
-    service: s.service, direction: s.direction, srcip: s.srcip, srcport: s.srcport, dstip: s.dstip, dstport: s.dstport,
-    sessionid: s.sessionid, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from, to: s.to,
-    filename: part.filename, filetype: part.filetype, filesize: part.filesize, virus: d.virus, dtype: d.dtype,
-    analyticscksum: part.sha256, msg: note !== undefined ? `${u.msg} ${note}` : d.extra !== null ? `${u.msg} ${d.extra}` : u.msg,
+    service: s.service, direction: s.direction, srcip: s.srcip, srcport: s.srcport, dstip: s.dstip,
+    dstport: s.dstport, sessionid: s.sessionid, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from,
+    to: s.to, filename: part.filename, filetype: part.filetype, filesize: part.filesize, virus: d.virus,
+    dtype: d.dtype, analyticscksum: part.sha256,
+    msg: note !== undefined ? `${u.msg} ${note}` : d.extra !== null ? `${u.msg} ${d.extra}` : u.msg,
   };
 }
 
@@ -80,10 +105,13 @@ export interface VerdictFields {
 
 export function verdictRecord(s: Session, fields: VerdictFields): Record<string, unknown> {
   return {
-    event: 'verdict', service: s.service, direction: s.direction, sessionid: s.sessionid, srcip: s.srcip, srcport: s.srcport,
-    dstip: s.dstip, dstport: s.dstport, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from, to: s.to,
-    action: fields.action, subtype: fields.subtype ?? null, reason: fields.reason ?? null, parts: fields.parts ?? 0,
-    bytes: fields.bytes ?? 0, duration_ms: Math.round(fields.ms * 10) / 10, status: fields.status ?? null,
-    ...(fields.comfort_started !== undefined ? { comfort_started: fields.comfort_started, comfort_bytes: fields.comfort_bytes ?? 0 } : {}),
+    event: 'verdict', service: s.service, direction: s.direction, sessionid: s.sessionid, srcip: s.srcip,
+    srcport: s.srcport, dstip: s.dstip, dstport: s.dstport, msgtype: s.msgtype, transactionid: s.transactionid,
+    from: s.from, to: s.to, action: fields.action, subtype: fields.subtype ?? null, reason: fields.reason ?? null,
+    parts: fields.parts ?? 0, bytes: fields.bytes ?? 0, duration_ms: Math.round(fields.ms * 10) / 10,
+    status: fields.status ?? null,
+    ...(fields.comfort_started !== undefined
+      ? { comfort_started: fields.comfort_started, comfort_bytes: fields.comfort_bytes ?? 0 }
+      : {}),
   };
 }

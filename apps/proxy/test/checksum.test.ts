@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checksumOf } from '../src/routes/bulk.js';
+import { checksumOf } from '../src/pipeline/bulk.js';
 
 describe('duplicate fingerprint', () => {
   it('is the same for the same pieces and differs when bytes move between pieces', () => {

@@ -8,3 +8,7 @@ export {
   type DeliveredPart, type Delivery, type DeliveryEntry, type DigestAlgo, type DigestRef, type MemoryVerdictStoreOptions,
   type VerdictFinding, type VerdictPart, type VerdictRecord, type VerdictStore, type VerdictStoreLimits,
 } from './verdict-store.js';
+export {
+  bulkOutcome, eventAction, listOutcome, scanEventRole, scanOutcome, verdictAction,
+  type EventRole, type ListHit, type Outcome, type RefuseReason, type TransientReason, type VerdictAction,
+} from './outcome.js';

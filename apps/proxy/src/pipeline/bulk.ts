@@ -1,20 +1,15 @@
 /**
- * Bulk protection before scanning (cheap first). MM1 sends: the MSISDN list,
- * then the sender (trusted MSISDN header, else From) against FLOOD_THRESHOLDS,
- * then the content checksum (part bytes + subject, not headers) against
- * DUPE_THRESHOLDS, in the shared store. A blocked send gets m-send-conf 0xE1
- * (BULK_BLOCK_REPLY=deny) or a plain Ok that is not forwarded (hide), so
- * senders are not told the thresholds. The list check and the counting are
- * shared with MM7 (routes/mm7.ts).
+ * Bulk protection before scanning (cheap first): the MSISDN list against the
+ * sender and every recipient, then flood (per sender) and duplicate (per
+ * content checksum) counting in the shared store. What a hit means is policy
+ * (`listOutcome`, `bulkOutcome`); this module only matches, counts and notes
+ * what it found on the exchange. MM1 and MM7 alike.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import { FIELD, ResponseStatus, buildSendConf, encodedStrings, mmsVersion, transactionId, type MmsPdu } from 'wap-mms-decoder';
-import { checkBulkMany, matchList, normalizeAddress, type BulkKey, type ListAction, type Threshold } from '@mmsguard/policy';
-import type { ProxyContext } from '../context.js';
-import { utmRecord, type Session } from '../records.js';
-import { senderAddress, sessionVars } from './mm1-shared.js';
-
+import { checkBulkMany, matchList, normalizeAddress, type BulkKey, type ListHit, type Threshold } from '@mmsguard/policy';
+import type { Exchange } from '../exchange.js';
+import { NO_PART } from '../records.js';
+import type { Envelope } from './inspection.js';
 
 /** Each piece is length-prefixed, so moving bytes between parts (or into the subject) changes the checksum. */
 export function checksumOf(pieces: Iterable<Uint8Array | string>): string {
@@ -29,63 +24,28 @@ export function checksumOf(pieces: Iterable<Uint8Array | string>): string {
   return h.digest('hex');
 }
 
-export function contentChecksum(pdu: MmsPdu): string {
-  const parts = pdu.parts !== null ? pdu.parts.map((p) => p.data) : pdu.body !== null ? [pdu.body] : [];
-  return checksumOf([...parts, encodedStrings(pdu, FIELD.SUBJECT)[0]?.text ?? '']);
-}
-
-export interface BulkOutcome {
-  /** The reply to send instead of scanning and forwarding; null for `exempt` (forward unscanned). */
-  readonly reply: Uint8Array | null;
-  readonly subtype: 'flood' | 'dupe' | 'msisdn-filter' | 'scan-error';
-  readonly reason: string;
-  /** The sender may be told (SENDER_NOTICE_URL): a list block, or a flood/duplicate block that is not hidden. */
-  readonly notice: boolean;
-}
-
 /**
- * null: go on (scan and forward). Otherwise what to do instead: a reply, or (MSISDN list `exempt`)
- * forward without scanning. The MSISDN list is checked first, then flood, then duplicates.
+ * The MSISDN list against the sender and every recipient (first matching rule wins). Notes the UTM
+ * event (not for exempt-mass, which only skips counting) and counts the metric. With MSISDN_HASH_KEY
+ * the record names the rule's pattern pseudonymised, like every other address in the logs.
  */
-export async function bulkCheck(ctx: ProxyContext, s: Session, pdu: MmsPdu, req: FastifyRequest): Promise<BulkOutcome | null> {
-  const { bulk } = ctx.config;
-  const raw = senderAddress(ctx, req, pdu);
-  const addresses = [raw, ...encodedStrings(pdu, FIELD.TO), ...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)]
-    .map((a) => (a === null ? null : typeof a === 'string' ? a : a.text));
-  const listed = listCheck(ctx, s, addresses);
-  if (listed?.action === 'block') {
-    const reply = buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: ctx.text('send.denied', sessionVars(s)) });
-    return { reply, subtype: 'msisdn-filter', reason: `MSISDN list ${listed.note}`, notice: true };
-  }
-  if (listed?.action === 'exempt') return { reply: null, subtype: 'msisdn-filter', reason: `exempt from scanning ${listed.note}`, notice: false };
-  if (listed?.action === 'exempt-mass') return null;
-  const hit = await countFloodDupe(ctx, s, [
-    { kind: 'flood', thresholds: bulk.flood, key: () => (raw === null ? null : normalizeAddress(raw, ctx.config.msisdnPrefixes)) },
-    { kind: 'dupe', thresholds: bulk.dupe, key: () => contentChecksum(pdu) },
-  ]);
-  if (hit === null) return null;
-  const conf = (status: number, text: string | null): Uint8Array =>
-    buildSendConf({ transactionId: transactionId(pdu), version: mmsVersion(pdu), status, text, messageId: status === ResponseStatus.OK ? `mmsguard-${Date.now().toString(36)}` : null });
-  if (hit.kind === 'store-down') return { reply: conf(ResponseStatus.ERROR_TRANSIENT_FAILURE, ctx.text('send.retry', sessionVars(s))), subtype: 'scan-error', reason: hit.reason, notice: false };
-  const reply = bulk.reply === 'hide' ? conf(ResponseStatus.OK, null) : conf(ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, ctx.text('send.denied', sessionVars(s)));
-  return { reply, subtype: hit.kind, reason: hit.reason, notice: bulk.reply === 'deny' };
-}
-
-/**
- * The MSISDN list against the sender and every recipient (first matching rule wins): logs the UTM
- * record (not for exempt-mass, which only skips counting) and counts the metric. MM1 and MM7.
- */
-export function listCheck(ctx: ProxyContext, s: Session, addresses: readonly (string | null)[]): { action: ListAction; note: string } | null {
+export function listCheck(ex: Exchange, e: Envelope): (ListHit & { readonly note: string }) | null {
+  const { ctx } = ex;
   if (ctx.msisdnList === null) return null;
-  const hit = matchList(ctx.msisdnList.value, addresses.map((a) => (a === null ? '' : normalizeAddress(a, ctx.config.msisdnPrefixes))));
+  const norm = (a: string | null): string => (a === null ? '' : normalizeAddress(a, ctx.config.msisdnPrefixes));
+  const sender = norm(e.sender);
+  const hit = matchList(ctx.msisdnList.value, [sender, ...e.recipients.map(norm)]);
   if (hit === null) return null;
   const { rule } = hit;
-  const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${rule.pattern})`;
-  ctx.metrics.bulk.inc({ service: s.service, kind: 'msisdn-filter', action: rule.action });
+  const who = hit.address === sender && sender !== '' ? 'sender' : 'recipient';
+  const pattern = ctx.config.msisdnHashKey === null ? rule.pattern : ctx.redact(rule.pattern);
+  const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${pattern ?? ''})`;
+  ctx.metrics.bulk.inc({ service: ex.service, kind: 'msisdn-filter', action: rule.action });
   if (rule.action !== 'exempt-mass') {
-    ctx.utm(utmRecord(s, 'msisdn-filter', rule.action === 'block' ? 'blocked' : rule.action === 'monitor' ? 'monitored' : 'passthrough', { filename: null, filetype: null, filesize: null, sha256: null }, null, note));
+    const role = rule.action === 'block' ? 'cause' : rule.action === 'monitor' ? 'monitored' : 'passthrough';
+    ex.note({ subtype: 'msisdn-filter', role, part: NO_PART, finding: null, note });
   }
-  return { action: rule.action, note };
+  return { action: rule.action, who, note };
 }
 
 export interface BulkCheck {
@@ -95,12 +55,18 @@ export interface BulkCheck {
   readonly key: () => string | null;
 }
 
+export interface BulkHit {
+  readonly kind: 'flood' | 'dupe' | 'store-down';
+  readonly reason: string;
+}
+
 /**
  * Counts one message against each check in order (flood before duplicates) in the shared store,
- * logs a UTM record and counts a metric for every threshold crossed, and says which check blocked.
+ * notes an event and counts a metric for every threshold crossed, and says which check blocked.
  * A failing store answers `store-down` under STATE_STORE_FAILURE=closed, else lets the message on.
  */
-export async function countFloodDupe(ctx: ProxyContext, s: Session, checks: readonly BulkCheck[]): Promise<{ kind: 'flood' | 'dupe' | 'store-down'; reason: string } | null> {
+export async function countFloodDupe(ex: Exchange, checks: readonly BulkCheck[]): Promise<BulkHit | null> {
+  const { ctx } = ex;
   const store = ctx.bulkStore;
   if (store === null) return null;
   const now = Date.now();
@@ -115,19 +81,26 @@ export async function countFloodDupe(ctx: ProxyContext, s: Session, checks: read
     const verdicts = await checkBulkMany(store, keys, now);
     for (const [i, v] of verdicts.entries()) {
       const c = keys[i] as BulkKey;
-      const key = c.key;
       if (v.threshold < 0 && !v.duringBlock) continue;
-      const action = v.blocked ? 'blocked' : 'monitored';
-      ctx.metrics.bulk.inc({ service: s.service, kind: c.kind, action });
-      ctx.utm(utmRecord(s, c.kind, action, { filename: null, filetype: null, filesize: null, sha256: c.kind === 'dupe' ? key : null }, null,
-        v.duringBlock ? '(during a block; block timer restarted)' : `(more than ${c.thresholds[v.threshold]?.limit ?? 0} in ${(c.thresholds[v.threshold]?.windowMs ?? 0) / 1000} s: threshold ${v.threshold + 1}${v.actions.has('alert') ? '; alert' : ''})`),
+      ctx.metrics.bulk.inc({ service: ex.service, kind: c.kind, action: v.blocked ? 'blocked' : 'monitored' });
+      const t = c.thresholds[v.threshold];
+      const why = `more than ${t?.limit ?? 0} in ${(t?.windowMs ?? 0) / 1000} s: threshold ${v.threshold + 1}`;
+      ex.note({
+        subtype: c.kind, role: v.blocked ? 'cause' : 'monitored', finding: null,
+        part: { ...NO_PART, sha256: c.kind === 'dupe' ? c.key : null },
+        note: v.duringBlock ? '(during a block; block timer restarted)' : `(${why}${v.actions.has('alert') ? '; alert' : ''})`,
         // Only a threshold with `alert` notifies; attempts during its block add to that notice's count.
-        v.duringBlock ? undefined : v.actions.has('alert'));
-      if (v.blocked) return { kind: c.kind, reason: c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
+        ...(v.duringBlock ? {} : { alert: v.actions.has('alert') }),
+      });
+      if (v.blocked) {
+        return { kind: c.kind, reason: c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
+      }
     }
   } catch (e) {
-    ctx.metrics.stateStoreErrors.inc({ service: s.service });
-    ctx.log.error({ event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`, policy: ctx.config.bulk.failure });
+    ctx.metrics.stateStoreErrors.inc({ service: ex.service });
+    ctx.log.error({
+      event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`, policy: ctx.config.bulk.failure,
+    });
     if (ctx.config.bulk.failure === 'closed') return { kind: 'store-down', reason: 'state store unavailable, fail-closed' };
   }
   return null;

@@ -1,12 +1,11 @@
 /**
- * Codec output -> scan targets -> findings per part. Every leaf part is a
- * target (nested multiparts are walked); a part with a Content-Transfer-
- * Encoding is scanned both as carried and decoded; octets no part owns are
- * scanned as a pseudo-part; a non-multipart body is one part.
+ * Scan targets -> findings per target. A target is a leaf part, or bytes no
+ * part owns (a pseudo-part); one with a base64/quoted-printable transfer
+ * encoding is scanned both as carried and decoded. Which targets a message
+ * has is the protocol adapter's business (protocols/mm1.ts, protocols/mm7.ts).
  */
 import { createHash } from 'node:crypto';
 import { inspectTarget, type Finding, type ScanEngine, type InspectReport } from '@mmsguard/scan';
-import { partInfo, type MmsPart, type MmsPdu } from 'wap-mms-decoder';
 import { decodedBody } from '@mmsguard/mm7';
 
 export interface ScannedPart {
@@ -14,10 +13,12 @@ export interface ScannedPart {
   readonly id: string;
   /** Path of indices for reencodeWithParts; null for pseudo-parts (unparsed octets, single body). */
   readonly path: readonly number[] | null;
+  /** The target this part was scanned from (the adapter finds the part again by it). */
+  readonly leaf: Leaf;
   readonly filename: string;
   readonly contentType: string;
   readonly size: number;
-  /** SHA-256 of the part as carried; computed on first use (only blocked/monitored parts are logged with it). */
+  /** SHA-256 of the part as carried; computed on first use (only logged parts need it). */
   sha256(): string;
   readonly fileType: string | null;
   readonly findings: readonly Finding[];
@@ -38,26 +39,15 @@ function lazyHash(data: Uint8Array): () => string {
 
 export interface Leaf {
   readonly id: string;
+  /**
+   * Where the adapter finds the part again to replace it: MMS part indices, or the MIME part's offset.
+   * null for pseudo-parts (bytes no part owns, a single body), which cannot be replaced.
+   */
   readonly path: readonly number[] | null;
   readonly data: Uint8Array;
   readonly name: string | null;
   readonly contentType: string;
   readonly encoding: string | null;
-}
-
-function leaves(parts: readonly MmsPart[], prefix: number[], out: Leaf[]): void {
-  parts.forEach((p, i) => {
-    const path = [...prefix, i];
-    if (p.children !== null) {
-      leaves(p.children, path, out);
-      return;
-    }
-    const info = partInfo(p);
-    out.push({
-      id: path.map((x) => x + 1).join('.'), path, data: p.data,
-      name: info.name ?? info.filename ?? info.contentLocation, contentType: p.contentType.mediaType, encoding: info.transferEncoding,
-    });
-  });
 }
 
 function mergeFindings(a: InspectReport, b: InspectReport | null): Finding[] {
@@ -66,36 +56,25 @@ function mergeFindings(a: InspectReport, b: InspectReport | null): Finding[] {
   return [...a.findings, ...b.findings.filter((f) => !seen.has(JSON.stringify(f)))];
 }
 
-export async function scanPdu(pdu: MmsPdu, s: ScanSettings): Promise<ScannedPart[]> {
-  return scanLeaves(pduLeaves(pdu), s);
-}
-
-export function pduLeaves(pdu: MmsPdu): Leaf[] {
-  const list: Leaf[] = [];
-  if (pdu.parts !== null) leaves(pdu.parts, [], list);
-  else if (pdu.body !== null && pdu.body.length > 0) {
-    list.push({ id: '1', path: null, data: pdu.body, name: null, contentType: pdu.contentType?.mediaType ?? '', encoding: null });
-  }
-  for (const u of pdu.unparsed) {
-    if (pdu.body === null && u.offset < pdu.bodyOffset) continue;
-    list.push({ id: `unparsed@${u.offset}`, path: null, data: (pdu.body ?? new Uint8Array(0)).subarray(u.offset - pdu.bodyOffset, u.offset - pdu.bodyOffset + u.length), name: null, contentType: 'application/octet-stream', encoding: null });
-  }
-  return list;
-}
-
 /** Every leaf through inspectTarget (and its transfer-decoded form), in order. */
 export async function scanLeaves(list: readonly Leaf[], s: ScanSettings): Promise<ScannedPart[]> {
   const out: ScannedPart[] = [];
   for (const leaf of list) {
     const filename = leaf.name ?? `part-${leaf.id}`;
-    const opts = { engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter, ...(s.signal ? { signal: s.signal } : {}) };
-    const report = await inspectTarget({ path: filename, data: leaf.data, name: leaf.name, declaredType: leaf.contentType }, opts);
-    const decoded = leaf.encoding === 'base64' || leaf.encoding === 'quoted-printable' ? decodedBody({ raw: leaf.data, transferEncoding: leaf.encoding }) : null;
-    const second = decoded === null ? null : await inspectTarget({ path: `${filename} (${leaf.encoding ?? ''}-decoded)`, data: decoded, name: leaf.name, declaredType: leaf.contentType }, opts);
+    const opts = {
+      engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter, ...(s.signal ? { signal: s.signal } : {}),
+    };
+    const target = { path: filename, data: leaf.data, name: leaf.name, declaredType: leaf.contentType };
+    const report = await inspectTarget(target, opts);
+    const encoded = leaf.encoding === 'base64' || leaf.encoding === 'quoted-printable';
+    const decoded = encoded ? decodedBody({ raw: leaf.data, transferEncoding: leaf.encoding }) : null;
+    const second = decoded === null
+      ? null
+      : await inspectTarget({ ...target, path: `${filename} (${leaf.encoding ?? ''}-decoded)`, data: decoded }, opts);
     out.push({
-      id: leaf.id, path: leaf.path, filename, contentType: leaf.contentType, size: leaf.data.length,
-      sha256: lazyHash(leaf.data),
-      fileType: second?.fileType.type ?? report.fileType.type, findings: mergeFindings(report, second), engineMs: report.engineMs,
+      id: leaf.id, path: leaf.path, leaf, filename, contentType: leaf.contentType, size: leaf.data.length,
+      sha256: lazyHash(leaf.data), fileType: second?.fileType.type ?? report.fileType.type,
+      findings: mergeFindings(report, second), engineMs: report.engineMs,
     });
   }
   return out;

@@ -1,50 +1,12 @@
 /**
- * Builds the proxy's HTTP apps from a context, without listening (tests use
- * them on port 0). The MM1 app carries traffic; the admin app, on its own
- * port (loopback by default), health, readiness and metrics.
+ * The admin listener (its own port, loopback by default): liveness,
+ * readiness (every engine answers), Prometheus metrics and the bulk
+ * protection's blocks and counts. Everything but /healthz needs
+ * `Authorization: Bearer ADMIN_TOKEN` when ADMIN_TOKEN is set.
  */
-import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { releaseBulk, topCounts } from '@mmsguard/policy';
 import type { ProxyContext } from './context.js';
-import { registerMm1 } from './routes/mm1.js';
-import { registerMm7 } from './routes/mm7.js';
-
-/**
- * Node checks `headersTimeout` only every `connectionsCheckingInterval` (30 s by default), so a
- * slowloris client would get far more than HEADERS_TIMEOUT; check at least every second.
- */
-function serverFactory(ctx: ProxyContext) {
-  return (handler: Parameters<typeof createServer>[1]) =>
-    createServer({
-      headersTimeout: ctx.config.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(ctx.config.headersTimeoutMs / 2))),
-    }, handler);
-}
-
-/** A traffic listener: slow handsets' whole request (upload + scan) must fit requestTimeout; fastify's default is no limit. */
-function trafficApp(ctx: ProxyContext): FastifyInstance {
-  return Fastify({
-    serverFactory: serverFactory(ctx),
-    logger: false,
-    requestTimeout: ctx.config.requestTimeoutMs,
-    keepAliveTimeout: 72_000,
-    bodyLimit: Number.MAX_SAFE_INTEGER,
-    return503OnClosing: true,
-  });
-}
-
-export function buildMm1App(ctx: ProxyContext): FastifyInstance {
-  const app = trafficApp(ctx);
-  registerMm1(app, ctx);
-  return app;
-}
-
-export function buildMm7App(ctx: ProxyContext): FastifyInstance {
-  const app = trafficApp(ctx);
-  registerMm7(app, ctx);
-  return app;
-}
 
 export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({ logger: false });

@@ -1,0 +1,264 @@
+/**
+ * How a message's bytes move through the proxy, whatever the protocol: read
+ * into one buffer against the in-flight budget, stopped at the oversize
+ * limit, and — when comforting is on — trickled to the waiting peer while
+ * they are read and scanned (like an undici interceptor wrapped around the
+ * one dispatch path, not a second copy of it). The pipeline asks
+ * `canRewrite()` before deciding; the adapter then `commit`s (clean or
+ * rewritten bytes go on), `pass`es (oversize, unscanned) or `cut`s
+ * (refused: the peer never sees a complete-looking transfer).
+ *
+ * Upload: a request body headed to the upstream (MM1 send, MM7), server
+ * comforting. Download: an upstream response headed to the client (MM1
+ * retrieve), client comforting.
+ */
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { Comforter } from '@mmsguard/comfort';
+import { readBody, type BodyResult } from '../body.js';
+import type { ProtocolConfig } from '../config.js';
+import type { Exchange } from '../exchange.js';
+import type { Upstream } from '../upstream.js';
+
+/** A paused stream whose first bytes were read already: the head and the rest, as one stream again. */
+export function rejoin(head: Uint8Array, rest: Readable): Readable {
+  return Readable.from((async function* () {
+    if (head.length > 0) yield head;
+    for await (const c of rest as AsyncIterable<Buffer>) yield c;
+  })());
+}
+
+/**
+ * Reads up to `n` more bytes of a paused stream (the start of an oversized message, whose headers
+ * name its transaction), without losing any: the bytes read are returned with the stream paused.
+ */
+export function peek(rest: Readable, n: number, timeoutMs = 2000): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      rest.off('data', onData);
+      rest.off('end', done);
+      rest.off('error', done);
+      rest.pause();
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (c: Buffer): void => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= n) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    rest.on('data', onData);
+    rest.once('end', done);
+    rest.once('error', done);
+    rest.resume();
+  });
+}
+
+/** Bytes of an oversized message read to learn its transaction (headers, SOAP envelope) for logs and replies. */
+const PEEK_BYTES = 16 * 1024;
+
+export abstract class Transfer {
+  protected readonly comforter: Comforter | null;
+  protected soFar: Uint8Array = new Uint8Array(0);
+  private reserved = 0;
+  /** The original bytes once read completely. */
+  protected body: Buffer | null = null;
+  /** The verdict record's reason when the transfer breaks off. */
+  abstract readonly abortReason: string;
+
+  protected constructor(
+    protected readonly ex: Exchange,
+    protected readonly proto: ProtocolConfig,
+    private readonly source: Readable,
+    protected readonly declared: number | null,
+    comfort: boolean,
+    onFirstByte?: () => void,
+  ) {
+    this.comforter = comfort
+      ? new Comforter(ex.ctx.comfort, () => this.soFar, {
+        intervalMs: proto.comfortIntervalMs, amount: proto.comfortAmount, ...(onFirstByte ? { onFirstByte } : {}),
+      })
+      : null;
+    this.comforter?.output.on('error', () => undefined);
+    const c = this.comforter;
+    if (c !== null) ex.comfort = () => ({ comfort_started: c.started, comfort_bytes: c.sent });
+  }
+
+  /** Reads the whole message (or up to the oversize limit) against the in-flight budget. */
+  async read(): Promise<BodyResult> {
+    const { ctx } = this.ex;
+    const r = await readBody(this.source, {
+      declaredLength: this.declared, limit: this.proto.oversizeLimit, budget: ctx.budget,
+      onProgress: (v) => (this.soFar = v),
+    });
+    this.reserved = r.reserved;
+    ctx.metrics.inflight.set(ctx.budget.inUse);
+    if (r.kind === 'complete') {
+      this.body = r.body;
+      this.comforter?.inputComplete();
+    } else if (r.kind === 'oversize') {
+      // Read a little further when needed, so the headers naming the transaction are in the head.
+      const more = r.head.length < PEEK_BYTES ? await peek(r.rest, PEEK_BYTES - r.head.length) : Buffer.alloc(0);
+      const head = more.length > 0 ? Buffer.concat([r.head, more]) : r.head;
+      this.soFar = head;
+      return { ...r, head };
+    } else {
+      this.comforter?.cut('transfer failed');
+    }
+    return r;
+  }
+
+  get declaredLength(): number | null {
+    return this.declared;
+  }
+
+  get limit(): number {
+    return this.proto.oversizeLimit;
+  }
+
+  /** MM1_OVERSIZE_ACTION / MM7_OVERSIZE_ACTION: `pass` forwards an oversized message unscanned. */
+  get oversizePass(): boolean {
+    return this.proto.oversizeAction === 'pass';
+  }
+
+  /** False once a comfort byte went out: from then on the verdict can only cut. */
+  canRewrite(): boolean {
+    return !(this.comforter?.started ?? false);
+  }
+
+  /** True once the receiver has seen bytes of this transfer. */
+  get started(): boolean {
+    return this.comforter?.started ?? false;
+  }
+
+  /** Refused: the receiver gets an incomplete transfer, never a complete-looking one. */
+  cut(why: string): void {
+    this.comforter?.cut(why);
+  }
+
+  /** Gives the buffered bytes back to the in-flight budget. */
+  release(): void {
+    const { ctx } = this.ex;
+    ctx.budget.give(this.reserved);
+    this.reserved = 0;
+    ctx.metrics.inflight.set(ctx.budget.inUse);
+  }
+}
+
+/** A request body headed upstream; with server comforting the upstream request starts at once. */
+export class Upload extends Transfer {
+  readonly abortReason = 'client aborted the upload';
+  private readonly early: Promise<Dispatcher.ResponseData> | null;
+
+  constructor(
+    ex: Exchange, proto: ProtocolConfig, declared: number | null,
+    private readonly upstream: Upstream, private readonly headers: Record<string, string | string[]>,
+  ) {
+    super(ex, proto, ex.req.raw, declared, proto.serverComfort && declared !== null && declared <= proto.oversizeLimit);
+    this.early = this.comforter === null ? null : upstream.request({
+      method: 'POST', path: ex.req.url, headers, body: this.comforter.output, contentLength: declared,
+    });
+    // Settled later; a cut makes it reject, which is expected.
+    this.early?.catch(() => undefined);
+  }
+
+  /** Clean (null: the original bytes) or rewritten: the message goes upstream. */
+  commit(rewritten: Uint8Array | null): Promise<Dispatcher.ResponseData> {
+    if (rewritten === null && this.early !== null && this.comforter !== null) {
+      this.comforter.release();
+      return this.early;
+    }
+    // A rewrite is decided only before the first comfort byte: the comforted request is dropped unseen.
+    this.comforter?.cut('rewritten');
+    const body = rewritten ?? this.body ?? new Uint8Array(0);
+    return this.send(body, body.length);
+  }
+
+  /** Oversize with `pass`: what was read and the rest, streamed upstream unscanned. */
+  pass(head: Uint8Array, rest: Readable): Promise<Dispatcher.ResponseData> {
+    this.comforter?.cut('oversize');
+    return this.send(rejoin(head, rest), this.declared);
+  }
+
+  /** Oversize refused: nothing more is buffered, but the rest is read and dropped so the client gets our answer. */
+  drain(rest: Readable): void {
+    rest.on('error', () => undefined);
+    rest.resume();
+  }
+
+  private send(body: Uint8Array | Readable, length: number | null): Promise<Dispatcher.ResponseData> {
+    const { ex } = this;
+    return this.upstream.request({ method: 'POST', path: ex.req.url, headers: this.headers, body, contentLength: length });
+  }
+}
+
+/** An upstream response headed to the client; with client comforting the head goes with the first comfort byte. */
+export class Download extends Transfer {
+  readonly abortReason = 'upstream closed the response early';
+  private passing: Readable | null = null;
+
+  constructor(ex: Exchange, proto: ProtocolConfig, private readonly res: Dispatcher.ResponseData,
+    private readonly headers: Record<string, string | string[]>) {
+    const cl = Number(res.headers['content-length']);
+    const declared = Number.isFinite(cl) ? cl : null;
+    const comfort = proto.clientComfort && !(declared !== null && declared > proto.oversizeLimit);
+    // The first comfort byte comes long after construction; `self` only bridges the constructor.
+    const self: { d?: Download } = {};
+    super(ex, proto, res.body, declared, comfort, () => self.d?.head());
+    self.d = this;
+  }
+
+  /** The response head, with the original Content-Length when the MMSC sent one (else chunked). */
+  private head(): void {
+    const { reply } = this.ex;
+    const c = this.comforter;
+    if (c === null) return;
+    reply.hijack();
+    const length = this.declared !== null ? { 'content-length': String(this.declared) } : {};
+    reply.raw.writeHead(200, { ...this.headers, ...length });
+    c.output.pipe(reply.raw, { end: false });
+    c.output.once('end', () => {
+      if (this.passing === null) reply.raw.end();
+      else this.passing.pipe(reply.raw);
+    });
+  }
+
+  /** Clean (null: the original bytes) or rewritten (only before the first comfort byte). */
+  commit(rewritten: Uint8Array | null): void {
+    if (this.started && this.comforter !== null) {
+      this.comforter.release();
+      return;
+    }
+    this.comforter?.cut('not needed');
+    if (rewritten !== null) this.ex.reply.code(200).type('application/vnd.wap.mms-message').send(Buffer.from(rewritten));
+    else void this.ex.reply.code(200).headers(this.headers).send(this.body);
+  }
+
+  /** Oversize with `pass`: what was read and the rest, delivered unscanned. */
+  pass(head: Uint8Array, rest: Readable): void {
+    if (this.started && this.comforter !== null) {
+      this.passing = rest;
+      this.soFar = head;
+      this.comforter.release();
+      this.comforter.inputComplete();
+      return;
+    }
+    this.comforter?.cut('oversize');
+    void this.ex.reply.code(200).headers(this.headers).send(rejoin(head, rest));
+  }
+
+  /** Refused: after the first comfort byte only the connection can say so (it is destroyed). */
+  override cut(why: string): void {
+    super.cut(why);
+    if (this.started) this.ex.reply.raw.destroy();
+  }
+
+  /** The rest of a response that will not be relayed; undici reports the abort as an 'error' we expect. */
+  drain(rest: Readable = this.res.body): void {
+    rest.on('error', () => undefined);
+    rest.destroy();
+  }
+}

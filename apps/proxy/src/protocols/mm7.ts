@@ -1,0 +1,187 @@
+/**
+ * MM7: VASP ⇄ MMSC, SOAP 1.1 with MIME attachments (multipart/related). This
+ * adapter turns a request into the pipeline's Inspection (through
+ * @mmsguard/mm7: envelope, attachments, bytes outside parts) and renders
+ * verdicts as the operation's Rsp or SOAP Fault — RSErrorRsp toward a VASP,
+ * VASPErrorRsp toward the MMSC, over HTTP 500: 2004 content refused, 2007
+ * format corrupt, 4006 service unavailable, 4007 service denied.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, replaceParts, type Mm7Reply, type ReplyFor } from '@mmsguard/mm7';
+import type { BodyResult } from '../body.js';
+import type { ProxyContext } from '../context.js';
+import { RETRY_AFTER_S, replyRow } from '../errors.js';
+import { Exchange } from '../exchange.js';
+import { checksumOf } from '../pipeline/bulk.js';
+import { sha256 } from '../pipeline/inspect.js';
+import { verdictOf, type Envelope, type Inspection, type Replacement, type Verdict } from '../pipeline/inspection.js';
+import { relay, runPipeline, type Adapter } from '../pipeline/run.js';
+import type { Leaf } from '../pipeline/scan.js';
+import { Upload } from '../pipeline/transfer.js';
+import { upstreamHeaders } from './identity.js';
+import { parseMm7Message, peekTransactionId, type Mm7Message } from './mm7-message.js';
+
+const FROM_MMSC = new Set(['DeliverReq', 'DeliveryReportReq', 'ReadReplyReq']);
+const NO_REQUEST: ReplyFor = { operation: null, transactionId: null, namespace: null, mm7Version: null };
+
+function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
+  const { soap } = m;
+  const { bulk } = ex.ctx.config;
+  const envelope: Envelope = {
+    msgtype: soap.operation, transactionId: soap.transactionId,
+    direction: FROM_MMSC.has(soap.operation) ? 'incoming' : 'outgoing',
+    sender: soap.sender ?? soap.vaspId, senderVouched: false,
+    to: soap.recipients, recipients: soap.recipients, subject: null,
+  };
+  const targets: Leaf[] = m.attachments.map((a, i) => ({
+    id: String(i + 1), path: [a.part.start], data: a.part.raw, contentType: a.part.contentType.type,
+    name: a.name, encoding: a.part.transferEncoding,
+  }));
+  for (const u of m.unattributed) {
+    targets.push({
+      id: `unattributed@${u.offset}`, path: null, data: body.subarray(u.offset, u.offset + u.length),
+      contentType: 'application/octet-stream', name: null, encoding: null,
+    });
+  }
+  const vasp = soap.vaspId ?? soap.sender;
+  const parts = m.attachments.map((a) => a.part);
+  const byStart = new Map(parts.map((p) => [p.start, p]));
+  return {
+    envelope, targets, listed: true,
+    // Per VASP (flood) and per attachment content (duplicates), SubmitReq only.
+    counts: soap.operation === 'SubmitReq'
+      ? [
+        { kind: 'flood', thresholds: bulk.mm7Flood, key: () => (vasp === null ? null : `vasp:${vasp}`) },
+        { kind: 'dupe', thresholds: bulk.mm7Dupe, key: () => (parts.length === 0 ? null : `mm7:${checksumOf(parts.map(decodedBody))}`) },
+      ]
+      : [],
+    cacheKey: `sha:${sha256(body)}`,
+    rebuild: (reps: readonly Replacement[]) => {
+      const found = reps.map((r) => ({ part: r.target.path?.[0] === undefined ? undefined : byStart.get(r.target.path[0]), text: r.text }));
+      if (found.some((f) => f.part === undefined)) return null;
+      return replaceParts(body, found.map((f) => ({ part: f.part!, text: f.text })));
+    },
+  };
+}
+
+/** What the Fault's details say for each refusal (the StatusText comes from the reply templates). */
+function details(v: Verdict, limit: number): string {
+  const o = v.outcome;
+  if (o.kind !== 'refuse' && o.kind !== 'transient') return '';
+  switch (o.reason) {
+    case 'content':
+      return v.reason ?? 'content refused';
+    case 'oversize':
+      return `message too large (limit ${limit} bytes)`;
+    case 'malformed':
+      return String(v.vars.reason ?? v.reason ?? 'format corrupt');
+    case 'denied':
+      return 'service denied';
+    case 'bad-request':
+      return v.reason ?? 'bad request';
+    case 'scan-error':
+      return 'content could not be scanned, retry later';
+    case 'store-down':
+      return 'temporary failure, retry later';
+    case 'busy':
+      return 'busy, retry later';
+  }
+}
+
+class Mm7Request implements Adapter {
+  private replyFor: ReplyFor = NO_REQUEST;
+
+  constructor(private readonly ex: Exchange, readonly transfer: Upload, private readonly contentType: string) {}
+
+  read(body: Buffer): Inspection | { code: string; detail: string } {
+    let m: Mm7Message;
+    try {
+      m = parseMm7Message(body, this.contentType);
+    } catch (e) {
+      if (e instanceof Mm7Error) return { code: e.code, detail: e.message };
+      throw e;
+    }
+    this.replyFor = m.soap;
+    return inspectionOf(this.ex, m, body);
+  }
+
+  peek(head: Buffer): Envelope | null {
+    const tid = peekTransactionId(head);
+    if (tid === null) return null;
+    this.replyFor = { ...NO_REQUEST, transactionId: tid };
+    return { msgtype: null, transactionId: tid, sender: null, senderVouched: false, to: [], recipients: [], subject: null };
+  }
+
+  async render(v: Verdict, r: BodyResult): Promise<void> {
+    const { ex, transfer: t } = this;
+    const o = v.outcome;
+    switch (o.kind) {
+      case 'forward':
+        return this.relay(v, t.commit(null));
+      case 'rewrite':
+        return this.relay(v, t.commit(v.rewritten));
+      case 'forward-unscanned':
+        return this.relay(v, r.kind === 'oversize' ? t.pass(r.head, r.rest) : t.commit(null));
+      case 'abort':
+        t.cut('aborted');
+        ex.finish(v, { status: null });
+        ex.reply.hijack();
+        ex.reply.raw.destroy();
+        return;
+      case 'hide':
+        t.cut('hidden');
+        ex.finish(v, { status: 200 });
+        return this.send(buildRsp(this.replyFor, Mm7Status.SUCCESS, undefined, undefined, `mmsguard-${Date.now().toString(36)}`));
+      case 'refuse':
+      case 'transient': {
+        t.cut(o.reason);
+        if (r.kind === 'oversize') t.drain(r.rest);
+        const row = replyRow(o.reason).mm7;
+        const reply = this.fault(row.code, details(v, t.limit), row.text, v);
+        const status = row.http ?? reply.httpStatus;
+        ex.finish(v, { status });
+        return this.send({ ...reply, httpStatus: status }, o.reason === 'busy' ? { 'retry-after': String(RETRY_AFTER_S) } : {});
+      }
+    }
+  }
+
+  private fault(code: number, detail: string, text: Parameters<ProxyContext['text']>[0], v: Verdict): Mm7Reply {
+    const { ex } = this;
+    return buildFault(this.replyFor, code, detail, ex.ctx.text(text, { ...ex.vars(), reason: detail, ...v.vars }));
+  }
+
+  private send(r: Mm7Reply, headers: Record<string, string> = {}): void {
+    void this.ex.reply.code(r.httpStatus).type(r.contentType).headers(headers).send(r.body);
+  }
+
+  private relay(v: Verdict, pending: ReturnType<Upload['commit']>): Promise<void> {
+    return relay(this.ex, v, pending, (_kind, why) => {
+      this.ex.finish(v, { status: 500, error: why });
+      this.send(this.fault(Mm7Status.SERVICE_UNAVAILABLE, 'upstream unreachable', 'mm7.unavailable', v));
+    });
+  }
+}
+
+async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const ex = new Exchange(ctx, req, reply, 'MM7', 'outgoing', ctx.mm7Upstream);
+  const ct = req.headers['content-type'] ?? '';
+  const type = ct.split(';')[0]?.trim().toLowerCase() ?? '';
+  const v = req.headers['content-length'];
+  const cl = v === undefined ? null : /^\d+$/.test(v) ? Number(v) : NaN;
+  if ((type !== 'multipart/related' && type !== 'text/xml') || Number.isNaN(cl)) {
+    const reason = `content type ${type || 'none'} is not MM7`;
+    ex.finish(verdictOf({ kind: 'refuse', reason: 'bad-request' }, 0, { subtype: 'malformed', reason }), { status: 500 });
+    const detail = 'expected multipart/related or text/xml';
+    const r = buildFault(NO_REQUEST, Mm7Status.FORMAT_CORRUPT, detail, ctx.text('mm7.corrupt', { ...ex.vars(), reason: detail }));
+    return reply.code(r.httpStatus).type(r.contentType).send(r.body);
+  }
+  const transfer = new Upload(ex, ctx.config.mm7, cl, ctx.mm7Upstream, upstreamHeaders(ctx, req));
+  await runPipeline(ex, new Mm7Request(ex, transfer, ct));
+  return reply;
+}
+
+export function registerMm7(app: FastifyInstance, ctx: ProxyContext): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  app.post('/*', (req, reply) => handleMm7(ctx, req, reply));
+}
