@@ -1,168 +1,92 @@
 /**
- * Opens zip, gzip and tar containers (recursively) so every member is scanned
- * as its own target (`outer.zip/inner/file`). Every limit has a default and
- * names the attack it stops; crossing one is a verdict (`unscannable`), never
- * an exception or an unbounded allocation.
+ * Opens containers (recursively) so every member is scanned as its own target
+ * (`outer.zip/inner/file`): zip (wherever its structures sit in the bytes),
+ * gzip and tar (ustar, GNU, v7) here; 7z, rar, bzip2, xz, lzma, zstd, Z, cab,
+ * arj, lzh, cpio, ar, rpm and chm through 7-Zip (sevenzip.ts). A container we
+ * recognise but cannot open, or cannot open completely, is `unscannable`,
+ * never clean. Every limit has a default and names the attack it stops
+ * (expand-context.ts, expansion-budget.ts); crossing one is a verdict, never an
+ * exception or an unbounded allocation.
  */
-import { promisify } from 'node:util';
-import { gunzip as gunzipCb } from 'node:zlib';
 import { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
+import { containerKind, hasZipStructures, isSevenZipKind, isTarHeader, type ContainerKind } from './container-kind.js';
+import {
+  ContainerTally, DEFAULT_ARCHIVE_LIMITS, ExpandContext, type ArchiveLimits, type Unscannable,
+} from './expand-context.js';
+import { ExpansionBudget } from './expansion-budget.js';
+import { readWithSevenZip } from './sevenzip.js';
 import type { ScanTarget } from './types.js';
+import { readZip } from './zip.js';
 
-const gunzip = promisify(gunzipCb);
+export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits, type Unscannable };
 
-export interface ArchiveLimits {
-  /** Containers inside containers. Stops recursive bombs (42.zip nests 5 levels of 16 archives). */
-  readonly maxDepth: number;
-  /** Members across the whole message. Stops archives of millions of empty files. */
-  readonly maxMembers: number;
-  /** Uncompressed bytes across the whole message. Stops many medium members adding up to an OOM. */
-  readonly maxTotalBytes: number;
-  /** Uncompressed bytes of one member (declared or actual). Stops a single huge member. */
-  readonly maxMemberBytes: number;
-  /** Uncompressed / compressed ratio for members above 1 MiB. Stops classic zip bombs (ratio ~1000:1). */
-  readonly maxRatio: number;
-}
-
-export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
-  maxDepth: 5,
-  maxMembers: 1000,
-  maxTotalBytes: 64 * 1024 * 1024,
-  maxMemberBytes: 32 * 1024 * 1024,
-  maxRatio: 100,
-});
-
-const RATIO_FLOOR = 1024 * 1024;
-
-export interface Unscannable {
+export interface OpenedContainer {
   readonly path: string;
-  readonly reason: string;
+  readonly kind: ContainerKind;
+  /** True for a zip found inside other bytes (appended to a JPEG, an executable, another container). */
+  readonly embedded: boolean;
 }
 
 export interface Expansion {
   /** The target itself first, then every member at every depth. */
   readonly targets: ScanTarget[];
   readonly unscannable: Unscannable[];
+  /** Every container that was opened (or tried), in walk order. */
+  readonly containers: readonly OpenedContainer[];
+  /** Gives the expanded bytes back to the expansion pool; call when the targets are no longer needed. */
+  release(): void;
 }
 
-type Kind = 'zip' | 'gzip' | 'tar';
-
-export function containerKind(d: Uint8Array): Kind | null {
-  if (d.length >= 4 && d[0] === 0x50 && d[1] === 0x4b && ((d[2] === 3 && d[3] === 4) || (d[2] === 5 && d[3] === 6))) return 'zip';
-  if (d.length >= 3 && d[0] === 0x1f && d[1] === 0x8b && d[2] === 8) return 'gzip';
-  if (d.length >= 512 && d[257] === 0x75 && d[258] === 0x73 && d[259] === 0x74 && d[260] === 0x61 && d[261] === 0x72) return 'tar';
-  return null;
+export interface ExpandOptions {
+  /**
+   * The message's expansion budget (drawing on a process-wide pool). Default: a budget of its own with no pool, so a
+   * caller that never calls release() leaks nothing; inspectTarget always passes one.
+   */
+  readonly budget?: ExpansionBudget;
 }
 
-class Budget {
-  members = 0;
-  bytes = 0;
-  constructor(readonly limits: ArchiveLimits) {}
-  /** Bytes a member may still have, or a reason it may not be opened at all. */
-  memberCap(): number {
-    return Math.min(this.limits.maxMemberBytes, this.limits.maxTotalBytes - this.bytes);
+const UNOPENED_REASON: Partial<Record<ContainerKind, string>> = {
+  lzip: 'lzip data is not opened',
+  lz4: 'lz4 data is not opened',
+  ace: 'ACE archives are not opened',
+};
+
+async function readGzip(data: Uint8Array, path: string, ctx: ExpandContext): Promise<ScanTarget[]> {
+  const over = ctx.countMember();
+  if (over !== null) {
+    ctx.refuse(path, over);
+    return [];
   }
-}
-
-class LimitHit extends Error {}
-
-function buf(d: Uint8Array): Buffer {
-  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-}
-
-async function readZip(data: Uint8Array, path: string, budget: Budget, unscannable: Unscannable[]): Promise<ScanTarget[]> {
-  const zip = await promisify<Buffer, yauzl.Options, yauzl.ZipFile>(yauzl.fromBuffer)(buf(data), { lazyEntries: true, validateEntrySizes: true, strictFileNames: false });
-  const out: ScanTarget[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('error', reject);
-      zip.on('end', () => resolve());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        const name = entry.fileName;
-        const memberPath = `${path}/${name}`;
-        if (name.endsWith('/')) {
-          zip.readEntry();
-          return;
-        }
-        if (++budget.members > budget.limits.maxMembers) {
-          reject(new LimitHit(`more than ${budget.limits.maxMembers} archive members`));
-          return;
-        }
-        if (entry.isEncrypted()) {
-          unscannable.push({ path: memberPath, reason: 'encrypted archive member' });
-          zip.readEntry();
-          return;
-        }
-        const cap = budget.memberCap();
-        if (entry.uncompressedSize > cap) {
-          unscannable.push({ path: memberPath, reason: `member of ${entry.uncompressedSize} bytes exceeds the ${cap}-byte limit` });
-          zip.readEntry();
-          return;
-        }
-        if (entry.uncompressedSize > RATIO_FLOOR && entry.uncompressedSize > budget.limits.maxRatio * Math.max(1, entry.compressedSize)) {
-          unscannable.push({ path: memberPath, reason: `compression ratio above ${budget.limits.maxRatio}:1 (zip bomb)` });
-          zip.readEntry();
-          return;
-        }
-        zip.openReadStream(entry, (err, stream) => {
-          if (err !== null) {
-            unscannable.push({ path: memberPath, reason: `corrupt member: ${err.message}` });
-            zip.readEntry();
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let got = 0;
-          stream.on('data', (c: Buffer) => {
-            got += c.length;
-            // Declared sizes can lie; yauzl checks them at the end, we stop as soon as the cap is crossed.
-            if (got > cap) stream.destroy(new LimitHit(`member larger than the ${cap}-byte limit`));
-            else chunks.push(c);
-          });
-          stream.on('error', (e: Error) => {
-            unscannable.push({ path: memberPath, reason: e instanceof LimitHit ? e.message : `corrupt member: ${e.message}` });
-            zip.readEntry();
-          });
-          stream.on('end', () => {
-            budget.bytes += got;
-            out.push({ path: memberPath, data: Buffer.concat(chunks, got), name });
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
+  const sink = ctx.collector(new ContainerTally(data.length));
+  const ok = await new Promise<boolean>((resolve) => {
+    const z = createGunzip();
+    z.on('data', (c: Buffer) => {
+      if (!sink.push(c)) {
+        z.destroy();
+        resolve(false);
+      }
     });
-  } finally {
-    zip.close();
-  }
-  return out;
-}
-
-async function readGzip(data: Uint8Array, path: string, budget: Budget, unscannable: Unscannable[]): Promise<ScanTarget[]> {
-  const cap = budget.memberCap();
-  let out: Buffer;
-  try {
-    out = await gunzip(buf(data), { maxOutputLength: Math.max(1, cap) });
-  } catch (e) {
-    const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    unscannable.push({ path, reason: tooBig ? `gzip content larger than the ${cap}-byte limit` : 'corrupt gzip data' });
+    z.on('error', () => resolve(false));
+    z.on('end', () => resolve(true));
+    z.end(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+  if (!ok) {
+    ctx.refuse(path, sink.refusal !== null ? `gzip content: ${sink.refusal}` : 'corrupt gzip data');
     return [];
   }
-  if (out.length > RATIO_FLOOR && out.length > budget.limits.maxRatio * data.length) {
-    unscannable.push({ path, reason: `compression ratio above ${budget.limits.maxRatio}:1 (gzip bomb)` });
-    return [];
-  }
-  budget.members++;
-  budget.bytes += out.length;
   const base = path.split('/').pop() ?? 'content';
   const innerName = base.replace(/\.tgz$/i, '.tar').replace(/\.(gz|gzip)$/i, '');
-  return [{ path: `${path}/${innerName === base ? 'content' : innerName}`, data: out }];
+  return [{ path: `${path}/${innerName === base ? 'content' : innerName}`, data: sink.data() }];
 }
 
-async function readTar(data: Uint8Array, path: string, budget: Budget, unscannable: Unscannable[]): Promise<ScanTarget[]> {
+async function readTar(data: Uint8Array, path: string, ctx: ExpandContext): Promise<ScanTarget[]> {
   const out: ScanTarget[] = [];
-  const extract = tarStream.extract();
+  const tally = new ContainerTally(data.length);
+  // v7 (pre-POSIX) tar has no magic; tar-stream reads it when told unknown formats are fine.
+  const extractOpts = { allowUnknownFormat: true } as unknown as Parameters<typeof tarStream.extract>[0];
+  const extract = tarStream.extract(extractOpts);
   await new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const memberPath = `${path}/${header.name}`;
@@ -172,61 +96,97 @@ async function readTar(data: Uint8Array, path: string, budget: Budget, unscannab
         stream.on('end', () => next());
         stream.resume();
       };
-      if (header.type !== 'file' && header.type !== 'contiguous-file') {
-        drain();
-        return;
+      if (header.type !== 'file' && header.type !== 'contiguous-file') return drain();
+      const over = ctx.countMember();
+      if (over !== null) return extract.destroy(new Error(over));
+      const refusal = ctx.declaredRefusal(header.size ?? 0, null, 'tar');
+      if (refusal !== null) {
+        ctx.refuse(memberPath, refusal);
+        return drain();
       }
-      if (++budget.members > budget.limits.maxMembers) {
-        extract.destroy(new LimitHit(`more than ${budget.limits.maxMembers} archive members`));
-        return;
-      }
-      const cap = budget.memberCap();
-      const size = header.size ?? 0;
-      if (size > cap) {
-        unscannable.push({ path: memberPath, reason: `member of ${size} bytes exceeds the ${cap}-byte limit` });
-        drain();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      const sink = ctx.collector(tally);
+      stream.on('data', (c: unknown) => {
+        if (sink.refusal === null) sink.push(c as Buffer);
+      });
       stream.on('end', () => {
-        const d = Buffer.concat(chunks);
-        budget.bytes += d.length;
-        out.push({ path: memberPath, data: d, name: header.name });
+        if (sink.refusal !== null) ctx.refuse(memberPath, sink.refusal);
+        else out.push({ path: memberPath, data: sink.data(), name: header.name });
         next();
       });
     });
     extract.on('finish', () => resolve());
     extract.on('error', reject);
-    Readable.from([buf(data)]).pipe(extract);
+    Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]).pipe(extract);
   });
   return out;
 }
 
-const READERS: Record<Kind, typeof readZip> = { zip: readZip, gzip: readGzip, tar: readTar };
+async function openContainer(
+  t: ScanTarget, kind: ContainerKind, embedded: boolean, ctx: ExpandContext,
+): Promise<ScanTarget[]> {
+  const unopened = UNOPENED_REASON[kind];
+  if (unopened !== undefined) {
+    ctx.refuse(t.path, unopened);
+    return [];
+  }
+  if (kind === 'zip') return readZip(t.data, t.path, ctx, !embedded);
+  if (kind === 'gzip') return readGzip(t.data, t.path, ctx);
+  if (kind === 'tar') {
+    try {
+      return await readTar(t.data, t.path, ctx);
+    } catch (e) {
+      const msg = (e as Error).message;
+      ctx.refuse(t.path, msg.startsWith('more than') ? msg : 'corrupt tar archive');
+      return [];
+    }
+  }
+  if (isSevenZipKind(kind)) {
+    try {
+      return await readWithSevenZip(t.data, kind, t.path, ctx);
+    } catch (e) {
+      ctx.refuse(t.path, `${kind} archive could not be opened: ${(e as Error).message}`);
+      return [];
+    }
+  }
+  ctx.refuse(t.path, `${kind} is not opened`);
+  return [];
+}
 
 /** The target and, recursively, every member of every container in it. */
-export async function expandArchives(target: ScanTarget, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<Expansion> {
-  const budget = new Budget(limits);
+export async function expandArchives(
+  target: ScanTarget, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS, opts: ExpandOptions = {},
+): Promise<Expansion> {
+  const lease = (opts.budget ?? new ExpansionBudget({ maxBytes: Number.MAX_SAFE_INTEGER, pool: null })).lease();
+  const ctx = new ExpandContext(limits, lease);
   const targets: ScanTarget[] = [];
-  const unscannable: Unscannable[] = [];
+  const containers: OpenedContainer[] = [];
   const walk = async (t: ScanTarget, depth: number): Promise<void> => {
     targets.push(t);
     const kind = containerKind(t.data);
-    if (kind === null) return;
+    // Zip structures anywhere else in the bytes too: unzip and 7-Zip open a zip appended to anything.
+    const embeddedZip = kind !== 'zip' && hasZipStructures(t.data);
+    if (kind === null && !embeddedZip) return;
     if (depth >= limits.maxDepth) {
-      unscannable.push({ path: t.path, reason: `archives nested deeper than ${limits.maxDepth}` });
+      ctx.refuse(t.path, `archives nested deeper than ${limits.maxDepth}`);
       return;
     }
-    let members: ScanTarget[];
-    try {
-      members = await READERS[kind](t.data, t.path, budget, unscannable);
-    } catch (e) {
-      unscannable.push({ path: t.path, reason: e instanceof LimitHit ? e.message : `corrupt ${kind} archive` });
-      return;
+    const members: ScanTarget[] = [];
+    if (kind !== null) {
+      containers.push({ path: t.path, kind, embedded: false });
+      members.push(...(await openContainer(t, kind, false, ctx)));
+    }
+    if (embeddedZip) {
+      const before = ctx.unscannable.length;
+      const found = await openContainer(t, 'zip', true, ctx);
+      if (found.length > 0 || ctx.unscannable.length > before) {
+        containers.push({ path: t.path, kind: 'zip', embedded: true });
+      }
+      members.push(...found);
     }
     for (const m of members) await walk(m, depth + 1);
   };
   await walk(target, 0);
-  return { targets, unscannable };
+  return { targets, unscannable: ctx.unscannable, containers, release: () => lease.release() };
 }
+
+export { containerKind, isTarHeader };

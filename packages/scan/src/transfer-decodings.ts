@@ -203,7 +203,8 @@ export function transferDecodings(
   const minChars = opts.minBase64Chars ?? DEFAULT_MIN_BASE64_CHARS;
   const declared = transferEncodingName(declaredEncoding);
   const out: TransferDecoding[] = [];
-  const add = (encoding: TransferEncodingName, reason: TransferDecoding['reason'], label: string, d: Uint8Array | null): void => {
+  type Reason = TransferDecoding['reason'];
+  const add = (encoding: TransferEncodingName, reason: Reason, label: string, d: Uint8Array | null): void => {
     if (d === null || sameBytes(d, data) || out.some((o) => sameBytes(o.data, d))) return;
     out.push({ encoding, reason, label, data: d });
   };
@@ -213,7 +214,9 @@ export function transferDecodings(
     add('base64', reason, 'base64-decoded to the first padding', firstSegment);
   };
   if (declared === 'base64') base64('declared');
-  else if (declared === 'quoted-printable') add(declared, 'declared', 'quoted-printable-decoded', decodeQuotedPrintable(data));
+  else if (declared === 'quoted-printable') {
+    add(declared, 'declared', 'quoted-printable-decoded', decodeQuotedPrintable(data));
+  }
   else if (declared === 'x-uuencode') add(declared, 'declared', 'uudecoded', decodeUuencode(data));
   if (declared !== 'base64' && looksLikeBase64(data, minChars)) base64('content');
   if (declared !== 'quoted-printable' && hasQuotedPrintableMarks(data)) {

@@ -15,7 +15,10 @@ const b64 = (d: Uint8Array, lineLength = 76): Uint8Array => {
 };
 /** Every byte as =XX, a soft line break every `every` escapes. */
 const qp = (d: Uint8Array, every = 20): Uint8Array =>
-  enc([...d].map((b, i) => `=${b.toString(16).toUpperCase().padStart(2, '0')}${(i + 1) % every === 0 ? '=\r\n' : ''}`).join(''));
+  enc([...d].map((b, i) => {
+    const soft = (i + 1) % every === 0 ? '=\r\n' : '';
+    return `=${b.toString(16).toUpperCase().padStart(2, '0')}${soft}`;
+  }).join(''));
 const uu = (d: Uint8Array, name = 'eicar.com'): Uint8Array => {
   const ch = (v: number): string => (v === 0 ? '`' : String.fromCharCode(v + 32));
   const lines: string[] = [];
@@ -35,7 +38,8 @@ const infected = (d: Uint8Array): boolean => engine.scanSync(d).kind === 'infect
 
 describe('the declared Content-Transfer-Encoding is decoded', () => {
   it('decodes declared base64, quoted-printable and x-uuencode to EICAR', () => {
-    for (const [data, cte] of [[b64(EICAR), 'base64'], [qp(EICAR), 'Quoted-Printable'], [uu(EICAR), 'x-uuencode']] as const) {
+    const cases = [[b64(EICAR), 'base64'], [qp(EICAR), 'Quoted-Printable'], [uu(EICAR), 'x-uuencode']] as const;
+    for (const [data, cte] of cases) {
       const forms = transferDecodings(data, cte);
       expect(forms[0], cte).toMatchObject({ reason: 'declared', encoding: transferEncodingName(cte) });
       expect(infected(forms[0]?.data ?? new Uint8Array()), cte).toBe(true);

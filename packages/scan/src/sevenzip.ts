@@ -1,0 +1,284 @@
+/**
+ * Containers we do not read ourselves (7z, rar, bzip2, xz, lzma, zstd, Z, cab,
+ * arj, lzh, cpio, ar, rpm, chm) opened with 7-Zip's WebAssembly build
+ * (`7z-wasm`, 7-Zip 24.09; LGPL with the unRAR restriction, which forbids
+ * only writing RAR). Every run gets a fresh instance on an in-memory file
+ * system holding nothing but the input, so it cannot touch our files and
+ * what it allocated is freed with it; the compiled module is shared.
+ *
+ * Limits hold as they do for zip: a listing first (`l -slt`) gives names,
+ * sizes and encryption, refused members are never asked for, and the rest
+ * is extracted to stdout (`x -so`), which streams chunk by chunk into the
+ * Collector: the chunk that crosses a limit makes the write fail with EIO and
+ * 7-Zip stops. A solid block must be decoded from its start to reach a
+ * member, so that decoding cost is checked against the part's byte limit too.
+ *
+ * 7-Zip runs synchronously (its decoders are bounded by the limits, at
+ * roughly 50–100 MB/s here), blocking the event loop for that long.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import SevenZipFactory from '7z-wasm';
+import { SEVEN_ZIP_TYPES, SINGLE_STREAM_KINDS, type SevenZipKind } from './container-kind.js';
+import { ContainerTally, type Collector, type ExpandContext } from './expand-context.js';
+import type { ScanTarget } from './types.js';
+
+interface FsStream {
+  stream_ops: Record<string, unknown>;
+}
+interface SevenZipInstance {
+  FS: {
+    streams: (FsStream | null)[];
+    writeFile(path: string, data: Uint8Array): void;
+    ErrnoError: new (errno: number) => Error;
+  };
+  callMain(args: string[]): number;
+}
+type Factory = (opts: Record<string, unknown>) => Promise<SevenZipInstance>;
+/** The slice of the WebAssembly global we use (Node has it; the project's TypeScript libs do not declare it). */
+type WasmModule = object;
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<object>;
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const EIO = 29;
+/** A password 7-Zip is given so that an encrypted archive fails instead of prompting on stdin (which would hang). */
+const NO_PASSWORD = '-pmmsguard-none';
+/** Names 7-Zip is asked for per run: beyond this the command line itself would be the cost. */
+const MAX_NAMES_PER_RUN = 1000;
+
+let compiled: Promise<WasmModule> | null = null;
+
+function wasmModule(): Promise<WasmModule> {
+  compiled ??= (async () => {
+    const file = createRequire(import.meta.url).resolve('7z-wasm/7zz.wasm');
+    return Wasm.compile(await readFile(file));
+  })();
+  return compiled;
+}
+
+interface RunResult {
+  /** 7-Zip's exit code; null when it threw (a C++ exception: e.g. encrypted headers it could not read). */
+  readonly code: number | null;
+  readonly messages: readonly string[];
+  /** True when onOut refused a chunk and the run was stopped. */
+  readonly stopped: boolean;
+}
+
+/** One 7-Zip run on `input` (as /in); stdout goes to onOut chunk by chunk until it returns false. */
+export async function runSevenZip(
+  input: Uint8Array, args: readonly string[], onOut: (c: Uint8Array) => boolean,
+): Promise<RunResult> {
+  const mod = await wasmModule();
+  const messages: string[] = [];
+  const factory = SevenZipFactory as unknown as Factory;
+  const sz = await factory({
+    instantiateWasm: (imports: object, receive: (instance: object, module: WasmModule) => void) => {
+      void Wasm.instantiate(mod, imports).then((instance) => receive(instance, mod));
+      return {};
+    },
+    print: (s: string) => messages.push(s),
+    printErr: (s: string) => messages.push(s),
+    stdin: () => null,
+  });
+  let stopped = false;
+  const out = sz.FS.streams[1];
+  if (out === null || out === undefined) throw new Error('7-Zip instance has no stdout');
+  out.stream_ops = {
+    ...out.stream_ops,
+    write: (_s: unknown, buffer: Uint8Array, offset: number, length: number): number => {
+      if (stopped) throw new sz.FS.ErrnoError(EIO);
+      // Copied out of the WASM heap (an Int8Array view): the instance is dropped after the run.
+      const chunk = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length).slice();
+      if (!onOut(chunk)) {
+        stopped = true;
+        throw new sz.FS.ErrnoError(EIO);
+      }
+      return length;
+    },
+  };
+  sz.FS.writeFile('/in', input);
+  let code: number | null;
+  try {
+    code = sz.callMain([...args]);
+  } catch {
+    code = null;
+  }
+  return { code, messages, stopped };
+}
+
+/**
+ * Cuts 7-Zip's stdout (members back to back, in archive order) into members by their listed sizes, pushing each
+ * member's bytes into its own collector. Chunk boundaries fall anywhere: the result does not depend on them.
+ */
+export class MemberSplitter {
+  readonly done: Uint8Array[] = [];
+  refusal: string | null = null;
+  private sink: Collector;
+  constructor(private readonly sizes: readonly number[], private readonly newSink: () => Collector) {
+    this.sink = newSink();
+  }
+
+  /** Takes one chunk; false when it cannot (a limit crossed, or more bytes than the sizes add up to). */
+  push(c: Uint8Array): boolean {
+    let chunk = c;
+    this.end();
+    while (chunk.length > 0 && this.done.length < this.sizes.length) {
+      const part = chunk.subarray(0, (this.sizes[this.done.length] as number) - this.sink.size);
+      if (!this.sink.push(part)) {
+        this.refusal = this.sink.refusal;
+        return false;
+      }
+      chunk = chunk.subarray(part.length);
+      this.end();
+    }
+    return chunk.length === 0;
+  }
+
+  /** Closes every member that is complete (including empty ones) and has not been closed yet. */
+  end(): void {
+    if (this.refusal !== null) return;
+    while (this.done.length < this.sizes.length && this.sink.size === this.sizes[this.done.length]) {
+      this.done.push(this.sink.data());
+      this.sink = this.newSink();
+    }
+  }
+}
+
+interface ListedEntry {
+  readonly path: string;
+  readonly size: number | null;
+  readonly dir: boolean;
+  readonly encrypted: boolean;
+  /** Solid block index; null when the entry is stored on its own. */
+  readonly block: string | null;
+}
+
+/** Parses `7z l -slt`: an archive section, then `----------`, then one `Key = value` block per entry. */
+export function parseListing(text: string): { entries: ListedEntry[]; solid: boolean } {
+  const [head = '', body = ''] = text.split(/^-{10}$/m);
+  const solid = /^Solid = \+$/m.test(head);
+  const entries: ListedEntry[] = [];
+  for (const block of body.split(/\r?\n\r?\n/)) {
+    const f = new Map<string, string>();
+    for (const line of block.split(/\r?\n/)) {
+      const i = line.indexOf(' = ');
+      if (i > 0) f.set(line.slice(0, i), line.slice(i + 3));
+    }
+    const path = f.get('Path');
+    if (path === undefined) continue;
+    const size = /^\d+$/.test(f.get('Size') ?? '') ? Number(f.get('Size')) : null;
+    const dir = f.get('Folder') === '+' || /^D/.test(f.get('Attributes') ?? '');
+    const blockId = f.get('Block') ?? '';
+    entries.push({ path, size, dir, encrypted: f.get('Encrypted') === '+', block: blockId === '' ? null : blockId });
+  }
+  return { entries, solid };
+}
+
+function firstError(r: RunResult): string {
+  const line = r.messages.find((m) => /ERROR|Error|error/.test(m) && !/^Errors: /.test(m));
+  if (r.code === null) return '7-Zip could not read it (encrypted headers or damage)';
+  return line !== undefined ? line.replace(/^ERROR: /, '').trim().slice(0, 200) : `7-Zip exit code ${r.code}`;
+}
+
+const base = (a: readonly string[]): string[] => [NO_PASSWORD, '-y', '-bd', '-sccUTF-8', ...a];
+
+async function readSingleStream(
+  data: Uint8Array, kind: SevenZipKind, path: string, ctx: ExpandContext,
+): Promise<ScanTarget[]> {
+  const over = ctx.countMember();
+  if (over !== null) {
+    ctx.refuse(path, over);
+    return [];
+  }
+  const sink = ctx.collector(new ContainerTally(data.length));
+  const args = ['x', '-so', `-t${SEVEN_ZIP_TYPES[kind]}`, ...base(['--', '/in'])];
+  const r = await runSevenZip(data, args, (c) => sink.push(c));
+  if (sink.refusal !== null) {
+    ctx.refuse(path, `${kind} content: ${sink.refusal}`);
+    return [];
+  }
+  if (r.code !== 0) {
+    ctx.refuse(path, `corrupt ${kind} data: ${firstError(r)}`);
+    // What was decoded before the damage is still scanned: a receiver's tool may keep it too.
+    if (sink.size === 0) return [];
+  }
+  const name = path.split('/').pop() ?? 'content';
+  const inner = name.replace(/\.(t(bz2?|xz|zst|az))$/i, '.tar').replace(/\.(bz2|bzip2|xz|lzma|zst|zstd|z)$/i, '');
+  return [{ path: `${path}/${inner === name ? 'content' : inner}`, data: sink.data() }];
+}
+
+/** Members of a 7-Zip-opened container, as scan targets; refusals go to ctx. */
+export async function readWithSevenZip(
+  data: Uint8Array, kind: SevenZipKind, path: string, ctx: ExpandContext,
+): Promise<ScanTarget[]> {
+  if (SINGLE_STREAM_KINDS.has(kind)) return readSingleStream(data, kind, path, ctx);
+  const type = `-t${SEVEN_ZIP_TYPES[kind]}`;
+  const chunks: Uint8Array[] = [];
+  let listed = 0;
+  const lr = await runSevenZip(data, ['l', '-slt', type, ...base(['--', '/in'])], (c) => {
+    listed += c.length;
+    chunks.push(c);
+    return listed <= 16 * 1024 * 1024; // a listing this long is itself a member-count bomb
+  });
+  if (lr.code !== 0) {
+    ctx.refuse(path, `corrupt or unreadable ${kind} archive: ${lr.stopped ? 'listing too long' : firstError(lr)}`);
+    return [];
+  }
+  const { entries, solid } = parseListing(Buffer.concat(chunks).toString('utf8'));
+  const wanted: ListedEntry[] = [];
+  const refusedNames = new Set<string>();
+  const decodeCost = new Map<string, number>(); // bytes decoded to reach the end of each solid block so far
+  for (const e of entries) {
+    if (e.dir) continue;
+    const memberPath = `${path}/${e.path}`;
+    const over = ctx.countMember();
+    if (over !== null) {
+      ctx.refuse(path, over);
+      break;
+    }
+    const blockKey = e.block ?? (solid ? 'solid' : null);
+    const cost = (blockKey === null ? 0 : decodeCost.get(blockKey) ?? 0) + (e.size ?? 0);
+    if (blockKey !== null) decodeCost.set(blockKey, cost);
+    let refusal: string | null = null;
+    if (e.encrypted) refusal = 'encrypted archive member';
+    else if (e.size === null) refusal = 'member size unknown';
+    else if (blockKey !== null && cost > ctx.limits.maxTotalBytes) {
+      refusal = `solid block needs ${cost} bytes decoded to reach this member (limit ${ctx.limits.maxTotalBytes})`;
+    } else refusal = ctx.declaredRefusal(e.size, null, kind);
+    if (refusal !== null) {
+      ctx.refuse(memberPath, refusal);
+      refusedNames.add(e.path);
+    } else wanted.push(e);
+  }
+  // Names select members; a refused member that shares its name with a wanted one would come along, so neither is.
+  const take: ListedEntry[] = [];
+  for (const e of wanted) {
+    if (refusedNames.has(e.path)) ctx.refuse(`${path}/${e.path}`, 'shares its name with a refused member');
+    else if (take.length >= MAX_NAMES_PER_RUN) ctx.refuse(`${path}/${e.path}`, 'too many members for one extraction');
+    else take.push(e);
+  }
+  if (take.length === 0) return [];
+  const names = [...new Set(take.map((e) => e.path))];
+  // One tally for the whole archive: the ratio is checked across its members, as for zip.
+  const tally = new ContainerTally(data.length);
+  const splitter = new MemberSplitter(take.map((e) => e.size ?? 0), () => ctx.collector(tally));
+  const args = ['x', '-so', '-spd', type, ...base(['--', '/in', ...names])];
+  const r = await runSevenZip(data, args, (c) => splitter.push(c));
+  splitter.end();
+  const out: ScanTarget[] = splitter.done.map((d, j) => {
+    const e = take[j] as ListedEntry;
+    return { path: `${path}/${e.path}`, data: d, name: e.path.split('/').pop() ?? e.path };
+  });
+  const i = splitter.done.length;
+  if (i < take.length) {
+    const short = r.stopped ? 'more bytes than listed' : 'fewer bytes than listed (damaged archive)';
+    const current = splitter.refusal ?? short;
+    ctx.refuse(`${path}/${(take[i] as ListedEntry).path}`, current);
+    for (const e of take.slice(i + 1)) ctx.refuse(`${path}/${e.path}`, 'not extracted: extraction stopped before it');
+  } else if (r.stopped) ctx.refuse(path, 'more bytes than listed');
+  if (r.code !== 0 && !r.stopped) ctx.refuse(path, `corrupt ${kind} archive: ${firstError(r)}`);
+  return out;
+}
