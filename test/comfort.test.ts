@@ -32,26 +32,28 @@ function padded(withVirus: boolean): Uint8Array {
 
 interface Download {
   samples: { t: number; bytes: number }[];
-  done: Promise<{ complete: boolean; body: Buffer; status: number }>;
+  done: Promise<{ complete: boolean; body: Buffer; status: number; length: string | undefined }>;
 }
 
 function download(url: string, headers: Record<string, string>): Download {
   const samples: { t: number; bytes: number }[] = [];
   const t0 = Date.now();
-  const done = new Promise<{ complete: boolean; body: Buffer; status: number }>((resolve) => {
+  const done = new Promise<{ complete: boolean; body: Buffer; status: number; length: string | undefined }>((resolve) => {
     const req = httpGet(url, { headers }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
+      const length = res.headers['content-length'];
       let n = 0;
       res.on('data', (c: Buffer) => {
         chunks.push(c);
         n += c.length;
         samples.push({ t: Date.now() - t0, bytes: n });
       });
-      res.on('end', () => resolve({ complete: true, body: Buffer.concat(chunks), status: res.statusCode ?? 0 }));
-      res.on('error', () => resolve({ complete: false, body: Buffer.concat(chunks), status: res.statusCode ?? 0 }));
-      res.on('aborted', () => resolve({ complete: false, body: Buffer.concat(chunks), status: res.statusCode ?? 0 }));
+      const end = (complete: boolean) => (): void => resolve({ complete, body: Buffer.concat(chunks), status: res.statusCode ?? 0, length });
+      res.on('end', end(true));
+      res.on('error', end(false));
+      res.on('aborted', end(false));
     });
-    req.on('error', () => resolve({ complete: false, body: Buffer.alloc(0), status: 0 }));
+    req.on('error', () => resolve({ complete: false, body: Buffer.alloc(0), status: 0, length: undefined }));
   });
   return { samples, done };
 }
@@ -72,6 +74,8 @@ describe('client comforting (MM1 retrieve)', () => {
     const r = await d.done;
     expect(r.complete).toBe(true);
     expect(sha(r.body)).toBe(sha(pdu));
+    // The head went out with the first comfort byte, still with the MMSC's Content-Length (not chunked).
+    expect(r.length).toBe(String(pdu.length));
     // After 0.5 s of buffering: two comfort ticks (0.2 s, 0.4 s) -> 200 bytes, within a tick.
     expect(bytesAt(d.samples, 500)).toBeGreaterThanOrEqual(100);
     expect(bytesAt(d.samples, 500)).toBeLessThanOrEqual(300);

@@ -41,3 +41,15 @@ export const retrieveConfOf = (send: Uint8Array): Uint8Array => {
   b[1] = 0x84;
   return b;
 };
+
+/** A PDU whose body is one opaque blob (no multipart): its content is a pseudo-part that cannot be replaced. */
+export function singleBodyReq(data: Uint8Array, tid = 'T-e2e-1', msgType = 0x80): Uint8Array {
+  const headers: MmsHeader[] = [
+    { type: 'well-known', code: 0x0c, name: '', value: { kind: 'octet', value: msgType } },
+    { type: 'well-known', code: 0x18, name: '', value: { kind: 'text', value: tid } },
+    { type: 'well-known', code: 0x0d, name: '', value: { kind: 'octet', value: 0x92 } },
+    { type: 'well-known', code: 0x09, name: '', value: { kind: 'from', address: null } },
+    { type: 'well-known', code: 0x17, name: '', value: { kind: 'encoded-string', value: { text: '+4790000001/TYPE=PLMN', charset: null } } },
+  ];
+  return encode({ headers, contentType: { mediaType: 'application/octet-stream', params: [] }, body: data });
+}
