@@ -346,10 +346,13 @@ const THRESHOLDS = ['FLOOD_THRESHOLDS', 'DUPE_THRESHOLDS', 'MM7_FLOOD_THRESHOLDS
 
 function checkAcross(v: Parsed, ctx: z.RefinementCtx): void {
   // Two listeners on one port: the second bind fails after the first is already serving. Port 0 is
-  // "any free port" (tests); the simulator only listens when MM1_UPSTREAM_URL is unset.
+  // "any free port" (tests). As main.ts starts them: the simulator only when MM1_UPSTREAM_URL is
+  // unset, MM7 when MM7_UPSTREAM_URL is set or the simulator stands in for both.
+  const simulated = v.MM1_UPSTREAM_URL === null;
   const seen = new Map<number, string>();
   for (const name of LISTENERS) {
-    if (name === 'SIM_PORT' && v.MM1_UPSTREAM_URL !== null) continue;
+    if (name === 'SIM_PORT' && !simulated) continue;
+    if (name === 'MM7_PORT' && !simulated && v.MM7_UPSTREAM_URL === null) continue;
     const p = v[name];
     const other = seen.get(p);
     if (p !== 0 && other !== undefined) {

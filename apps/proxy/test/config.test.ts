@@ -85,8 +85,11 @@ describe('what stays accepted', () => {
     expect(parseConfig({ MM1_PORT: '0', MM7_PORT: '0', ADMIN_PORT: '0', SIM_PORT: '0' }).mm1.port).toBe(0);
   });
 
-  it('ignores SIM_PORT when the simulator is not started (MM1_UPSTREAM_URL set)', () => {
+  it('ignores the ports of listeners that do not start (simulator, MM7 without MM7_UPSTREAM_URL)', () => {
     expect(parseConfig({ MM1_UPSTREAM_URL: 'http://mmsc:8002', MM1_PORT: '8090' }).mm1.port).toBe(8090);
+    expect(parseConfig({ MM1_UPSTREAM_URL: 'http://mmsc:8002', ADMIN_PORT: '8081' }).adminPort).toBe(8081);
+    expect(refusal({ MM1_UPSTREAM_URL: 'http://mmsc:8002', MM7_UPSTREAM_URL: 'http://mmsc:8003', ADMIN_PORT: '8081' }))
+      .toContain('ADMIN_PORT: 8081 is also MM7_PORT');
   });
 
   it('accepts IPv6 listeners and URLs with IPv6 hosts and ports', () => {
