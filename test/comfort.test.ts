@@ -200,3 +200,37 @@ describe('server comforting (MM1 send)', () => {
     expect(v).toMatchObject({ action: 'blocked', subtype: 'virus', comfort_started: true });
   });
 });
+
+describe('client comforting (MM7)', () => {
+  it('keeps a slow VASP connection alive with 102 Processing while its request is read and scanned, then answers', async () => {
+    const { submitReq } = await import('./mm7-submit.js');
+    stack = await startStack({ MM7_CLIENT_COMFORT: 'on', MM7_COMFORT_INTERVAL: '0.2' });
+    const m = submitReq({ vaspId: 'V', tid: 'T-interim', attachments: [{ name: 'a.bin', type: 'application/octet-stream', data: new Uint8Array(10_000).fill(1) }] });
+    const { port } = new URL(stack.mm7);
+    const interim: number[] = [];
+    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/mm7', method: 'POST', headers: { 'content-type': m.contentType, 'content-length': String(m.body.length) } }, (r) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
+      });
+      req.on('information', (info: { statusCode: number }) => interim.push(info.statusCode));
+      req.on('error', reject);
+      let off = 0;
+      const step = (): void => {
+        req.write(m.body.subarray(off, off + 1000));
+        off += 1000;
+        if (off >= m.body.length) req.end();
+        else setTimeout(step, 100);
+      };
+      step();
+    });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('>T-interim</');
+    expect(interim.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(interim)).toEqual(new Set([102]));
+    const [v] = await verdicts(stack, 1);
+    expect(v).toMatchObject({ service: 'MM7', action: 'forwarded' });
+    expect(v?.['client_comfort_interim']).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -267,3 +267,70 @@ describe('pipeline matrix: every path × every outcome', () => {
     });
   }
 });
+
+describe('divergences of the five handlers, fixed by construction', () => {
+  it('refuses a retry of refused content at once, by SHA-256, on plain MM1 sends and on MM7', async () => {
+    stack = await startStack();
+    const pdu = sendReq([eicar()], TID);
+    await post(stack.proxy, pdu);
+    const again = decode((await post(stack.proxy, pdu)).body);
+    expect(octetHeader(again, FIELD.RESPONSE_STATUS)).toBe(0xe5);
+    expect(textHeader(again, FIELD.TRANSACTION_ID)).toBe(TID);
+    const m = mm7Message('virus');
+    await postMm7(stack.mm7, m);
+    const r = await postMm7(stack.mm7, m);
+    expect(r.text).toContain('<StatusCode>2004</StatusCode>');
+    expect(r.text).toContain(`>${TID}</`);
+    const vs = await verdicts(stack, 4);
+    expect(vs.map((v) => [v['service'], v['action'], String(v['reason']).startsWith('cached verdict')])).toEqual([
+      ['MM1', 'blocked', false], ['MM1', 'blocked', true], ['MM7', 'blocked', false], ['MM7', 'blocked', true],
+    ]);
+    expect(stack.sim.received).toHaveLength(0);
+  });
+
+  it('numbers sessions with one counter for MM1 and MM7', async () => {
+    stack = await startStack();
+    await post(stack.proxy, sendReq([text('a')]));
+    await postMm7(stack.mm7, mm7Message('clean'));
+    await post(stack.proxy, sendReq([text('b')]));
+    const ids = (await verdicts(stack, 3)).map((v) => v['sessionid']);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('reads the trusted MSISDN header once per message (one bad-msisdn-header record, not one per use)', async () => {
+    stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1', MSISDN_HEADER_ENCODING: 'hex', FLOOD_THRESHOLDS: '5/60:log' });
+    await post(stack.proxy, sendReq([text('a')]), { 'x-wap-network-client-msisdn': 'not hex' });
+    await verdicts(stack, 1);
+    expect(stack.logs.filter((l) => l['event'] === 'bad-msisdn-header')).toHaveLength(1);
+  });
+
+  it('pseudonymises the MSISDN-list record (msg) with MSISDN_HASH_KEY, like every address', async () => {
+    stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1', MSISDN_HASH_KEY: 'k', MSISDN_LIST: LIST });
+    const r = await post(stack.proxy, sendReq([text('x')], TID), { 'x-wap-network-client-msisdn': SENDER });
+    expect(octetHeader(decode(r.body), FIELD.RESPONSE_STATUS)).toBe(0xe1);
+    await verdicts(stack, 1);
+    expect(stack.logs.find((l) => l['subtype'] === 'msisdn-filter' && l['type'] === 'utm')?.['msg']).toMatch(/simple h:[0-9a-f]{16}/);
+    expect(JSON.stringify(stack.logs)).not.toContain(SENDER.slice(1));
+  });
+
+  it('applies REQUEST_TIMEOUT and the keep-alive timeout on the node server itself (fastify ignores them with a serverFactory)', async () => {
+    const { connect } = await import('node:net');
+    stack = await startStack({ REQUEST_TIMEOUT: '1', HEADERS_TIMEOUT: '1' });
+    expect(stack.proxyApp.mm1.server.keepAliveTimeout).toBe(72_000);
+    expect(stack.proxyApp.mm1.server.requestTimeout).toBe(1000);
+    const { port } = new URL(stack.proxy);
+    const t0 = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      const sock = connect(Number(port), '127.0.0.1');
+      let got = '';
+      sock.on('data', (d) => (got += d.toString('latin1')));
+      sock.on('close', () => resolve(got));
+      sock.on('error', () => undefined);
+      // Headers complete, then a body that never comes: only the request timeout can end this.
+      sock.write('POST /mms HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: 1000\r\n\r\nabc');
+      setTimeout(() => sock.destroy(), 8000);
+    });
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+});

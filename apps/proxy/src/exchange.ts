@@ -33,8 +33,9 @@ export class Exchange {
   envelope: Envelope | null = null;
   private readonly events: UtmEvent[] = [];
   private finished = false;
+  private readonly replying: (() => void)[] = [];
   /** Comfort fields for the verdict record, read when it is written (byte counts are final then). */
-  comfort: () => Pick<VerdictFields, 'comfort_started' | 'comfort_bytes'> = () => ({});
+  comfort: () => Pick<VerdictFields, 'comfort_started' | 'comfort_bytes' | 'client_comfort_interim'> = () => ({});
 
   constructor(
     readonly ctx: ProxyContext,
@@ -64,6 +65,11 @@ export class Exchange {
     s.to = e.to.length > 0 ? e.to.map((t) => this.ctx.redact(t)).join(',') : null;
   }
 
+  /** Runs `f` when the exchange is finished, right before the adapter writes its reply. */
+  beforeReply(f: () => void): void {
+    this.replying.push(f);
+  }
+
   /** A finding of a check; written as a UTM record once the outcome is known. */
   note(e: UtmEvent): void {
     this.events.push(e);
@@ -82,6 +88,7 @@ export class Exchange {
   finish(v: Verdict, d: Delivery): void {
     if (this.finished) return;
     this.finished = true;
+    for (const f of this.replying.splice(0)) f();
     const { ctx, session: s } = this;
     for (const e of this.events) {
       const action = eventAction(e.role, v.outcome);

@@ -101,6 +101,8 @@ export interface VerdictFields {
   /** Comforting: whether bytes had gone out before the verdict, and how many. */
   comfort_started?: boolean;
   comfort_bytes?: number;
+  /** MM7 client comforting: `102 Processing` interim responses sent while the client waited. */
+  client_comfort_interim?: number;
 }
 
 export function verdictRecord(s: Session, fields: VerdictFields): Record<string, unknown> {
@@ -113,5 +115,6 @@ export function verdictRecord(s: Session, fields: VerdictFields): Record<string,
     ...(fields.comfort_started !== undefined
       ? { comfort_started: fields.comfort_started, comfort_bytes: fields.comfort_bytes ?? 0 }
       : {}),
+    ...(fields.client_comfort_interim !== undefined ? { client_comfort_interim: fields.client_comfort_interim } : {}),
   };
 }

@@ -14,7 +14,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { Comforter } from '@mmsguard/comfort';
+import { Comforter, type Due } from '@mmsguard/comfort';
 import { readBody, type BodyResult } from '../body.js';
 import type { ProtocolConfig } from '../config.js';
 import type { Exchange } from '../exchange.js';
@@ -148,6 +148,38 @@ export abstract class Transfer {
   }
 }
 
+/**
+ * Client comforting for a client that waits for an answer to its own upload (MM7_CLIENT_COMFORT):
+ * no byte of the answer exists yet, and a first byte would commit the status (a Fault is HTTP 500),
+ * so the client gets an interim `102 Processing` every INTERVAL instead, until the answer is written.
+ * HTTP clients skip interim responses; what they see is a connection that is alive.
+ */
+class InterimComfort implements Due {
+  nextDue: number;
+  sent = 0;
+  private stopped = false;
+
+  constructor(private readonly ex: Exchange, private readonly intervalMs: number) {
+    this.nextDue = ex.ctx.comfort.clock.now() + intervalMs;
+    ex.ctx.comfort.add(this);
+    ex.beforeReply(() => this.stop());
+  }
+
+  tick(now: number): boolean {
+    const raw = this.ex.reply.raw;
+    if (this.stopped || raw.headersSent || raw.destroyed) return false;
+    raw.writeProcessing();
+    this.sent++;
+    this.nextDue = now + this.intervalMs;
+    return true;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ex.ctx.comfort.remove(this);
+  }
+}
+
 /** A request body headed upstream; with server comforting the upstream request starts at once. */
 export class Upload extends Transfer {
   readonly abortReason = 'client aborted the upload';
@@ -163,6 +195,11 @@ export class Upload extends Transfer {
     });
     // Settled later; a cut makes it reject, which is expected.
     this.early?.catch(() => undefined);
+    if (proto.clientComfort && ex.service === 'MM7') {
+      const interim = new InterimComfort(ex, proto.comfortIntervalMs);
+      const server = ex.comfort;
+      ex.comfort = () => ({ ...server(), client_comfort_interim: interim.sent });
+    }
   }
 
   /** Clean (null: the original bytes) or rewritten: the message goes upstream. */
