@@ -15,6 +15,8 @@ export const IcapErrorCode = {
   PROTOCOL: 'MMS_ERR_ICAP_PROTOCOL',
   /** The service's OPTIONS offer neither RESPMOD nor REQMOD. */
   METHOD: 'MMS_ERR_ICAP_METHOD',
+  /** c-icap's virus_scan runs without an antivirus engine (its ISTag says so): it would call everything clean. */
+  NO_ENGINE: 'MMS_ERR_ICAP_NO_ENGINE',
 } as const;
 
 export type IcapErrorCode = (typeof IcapErrorCode)[keyof typeof IcapErrorCode];

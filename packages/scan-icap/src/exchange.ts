@@ -13,7 +13,7 @@ import type { ScanOutcome } from '@mmsguard/scan';
 import type { IcapAddress } from './address.js';
 import type { IcapConnection } from './connection.js';
 import { IcapError, IcapErrorCode } from './errors.js';
-import { parseIstag, parseOptions, type IcapMethod, type IcapServiceOptions } from './options.js';
+import { checkIstag, parseIstag, parseOptions, type IcapMethod, type IcapServiceOptions } from './options.js';
 import { field, type IcapReplyHead } from './reply.js';
 import { CHUNK_END, LAST_CHUNK, LAST_CHUNK_IEOF, chunkHead, modifyRequest, optionsRequest } from './request.js';
 import { BLOCKED_NAME, MODIFIED_NAME, infectionName } from './verdict.js';
@@ -83,6 +83,8 @@ export async function modify(
   // the next request, so the connection is not kept.
   const complete = !conn.sending;
   const istag = parseIstag(field(head.fields, 'istag'));
+  // A c-icap restarted without its engine since our OPTIONS: its 204 means nothing.
+  checkIstag(istag, conn.where);
   const done = (value: ScanOutcome, bodyRead: boolean): Done<ScanOutcome> =>
     ({ value, reusable: complete && bodyRead && keepsAlive(head), istag });
 

@@ -5,7 +5,7 @@ export {
   type FieldMap, type HttpHead, type IcapReplyHead, type ReplyEvent,
 } from './reply.js';
 export {
-  DEFAULT_OPTIONS_TTL_MS, MAX_OPTIONS_TTL_MS, MIN_OPTIONS_TTL_MS, parseIstag, parseOptions,
+  C_ICAP_NO_ENGINE_ISTAG, DEFAULT_OPTIONS_TTL_MS, MAX_OPTIONS_TTL_MS, MIN_OPTIONS_TTL_MS, parseIstag, parseOptions,
   type IcapMethod, type IcapServiceOptions,
 } from './options.js';
 export { BLOCKED_NAME, MODIFIED_NAME, UNNAMED, infectionName } from './verdict.js';

@@ -4,9 +4,9 @@
  * temp files inside it, nothing under /var or /etc written), listening on 127.0.0.1 only, with the
  * `virus_scan` service backed by the clamd on `clamdSocket` (clamd_mod passes it the file
  * descriptor). Resolves once OPTIONS is answered. `stop()` ends c-icap's process group (the main
- * process and the children it forks) and waits until the port is free, so a test can start it
- * again on the same port. Not used by the proxy in production, where the ICAP server is the
- * operator's.
+ * process and the children it forks; SIGKILL on request, to test a crash) and waits until the port
+ * is free, so a test can start it again on the same port. Not used by the proxy in production,
+ * where the ICAP server is the operator's.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,20 +15,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIcapUrl } from './address.js';
 import { IcapClient } from './client.js';
+import { IcapError, IcapErrorCode } from './errors.js';
 
 const BINARIES = ['/usr/bin/c-icap', '/usr/sbin/c-icap', '/usr/local/bin/c-icap'];
 const MAGIC = ['/etc/c-icap/c-icap.magic', '/usr/local/etc/c-icap.magic'];
 const TEMPLATES = ['/usr/share/c_icap/templates', '/usr/local/share/c_icap/templates'];
 
+/** c-icap's binary: C_ICAP_BIN, or where Debian and source builds put it. */
 export function findCIcap(): string | null {
-  return process.env['C_ICAP_BIN'] ?? BINARIES.find((p) => existsSync(p)) ?? null;
+  const env = process.env['C_ICAP_BIN'];
+  return [...(env === undefined ? [] : [env]), ...BINARIES].find((p) => existsSync(p)) ?? null;
 }
 
 /** The directory holding virus_scan.so and clamd_mod.so (Debian: /usr/lib/<multiarch>/c_icap). */
 export function findCIcapModules(): string | null {
   const env = process.env['C_ICAP_MODULES'];
-  if (env !== undefined) return env;
-  const candidates = ['/usr/lib/c_icap', '/usr/local/lib/c_icap'];
+  const candidates = [...(env === undefined ? [] : [env]), '/usr/lib/c_icap', '/usr/local/lib/c_icap'];
   try {
     for (const d of readdirSync('/usr/lib')) candidates.push(join('/usr/lib', d, 'c_icap'));
   } catch {
@@ -59,7 +61,8 @@ export interface LocalIcap {
   readonly pid: number;
   /** c-icap's server log so far (for failure messages). */
   log(): string;
-  stop(): Promise<void>;
+  /** Ends the process group with `signal` (SIGTERM; SIGKILL to test a crash) and waits for the port. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -117,14 +120,14 @@ export async function startLocalIcap(opts: LocalIcapOptions): Promise<LocalIcap>
   const log = (): string => (existsSync(serverLog) ? readFileSync(serverLog, 'utf8') : '');
   const url = `icap://127.0.0.1:${port}/virus_scan`;
 
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       // The group: c-icap forks its children into it; an orphaned child would keep the port.
       try {
-        process.kill(-pid, 'SIGTERM');
+        process.kill(-pid, signal);
       } catch {
-        child.kill('SIGTERM');
+        child.kill(signal);
       }
       const timer = setTimeout(() => {
         try {
@@ -148,8 +151,9 @@ export async function startLocalIcap(opts: LocalIcapOptions): Promise<LocalIcap>
       try {
         await client.serviceInfo(AbortSignal.timeout(1000));
         break;
-      } catch {
-        // not listening yet
+      } catch (e) {
+        // Up, but without an engine (a clamd socket nobody listens on): the caller's tests want that too.
+        if (e instanceof IcapError && e.code === IcapErrorCode.NO_ENGINE) break;
       }
       if (Date.now() > deadline) throw new Error(`c-icap did not answer OPTIONS on ${url} in time: ${log()}`);
       await sleep(100);

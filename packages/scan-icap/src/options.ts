@@ -30,6 +30,21 @@ export const MIN_OPTIONS_TTL_MS = 10_000;
 /** Ceiling: a server that changes its preview size or methods is noticed within a day at the latest. */
 export const MAX_OPTIONS_TTL_MS = 86_400_000;
 
+/**
+ * c-icap's virus_scan makes its ISTag from the MD5 of its engines' signature versions. With no engine
+ * loaded (clamd was unreachable when c-icap started) that is the MD5 of nothing, and the service
+ * answers 204 — clean — to every request. This ISTag is the only sign of it a client can see.
+ */
+export const C_ICAP_NO_ENGINE_ISTAG = /^CI0001-1B2M2Y8AsgTpgAmY7PhCfg/;
+
+/** Throws NO_ENGINE for c-icap's engine-less ISTag. */
+export function checkIstag(istag: string | null, where: string): void {
+  if (istag !== null && C_ICAP_NO_ENGINE_ISTAG.test(istag)) {
+    throw new IcapError(IcapErrorCode.NO_ENGINE, `${where}: c-icap has no antivirus engine loaded (ISTag ${istag}); ` +
+      'it would answer every scan with 204');
+  }
+}
+
 function count(v: string | undefined, max: number): number | null {
   if (v === undefined || !/^\d{1,10}$/.test(v.trim())) return null;
   const n = Number(v.trim());
@@ -60,8 +75,10 @@ export function parseOptions(head: IcapReplyHead, where: string): IcapServiceOpt
     ? DEFAULT_OPTIONS_TTL_MS
     : Math.min(MAX_OPTIONS_TTL_MS, Math.max(MIN_OPTIONS_TTL_MS, ttl * 1000));
   const maxConnections = count(field(f, 'max-connections'), 1e6);
+  const istag = parseIstag(field(f, 'istag'));
+  checkIstag(istag, where);
   return {
-    istag: parseIstag(field(f, 'istag')),
+    istag,
     methods,
     preview: count(field(f, 'preview'), 2 ** 31 - 1),
     allow204: /\b204\b/.test((f.get('allow') ?? []).join(',')),

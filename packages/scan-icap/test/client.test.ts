@@ -140,6 +140,17 @@ describe('what each answer becomes', () => {
     await expect(e.ready()).rejects.toMatchObject({ code: 'MMS_ERR_ICAP_STATUS' });
   });
 
+  it('a c-icap without its antivirus engine (ISTag of none): MMS_ERR_ICAP_NO_ENGINE, never its 204', async () => {
+    const none = OPTIONS_OK().replace('"FAKE-1"', '"CI0001-1B2M2Y8AsgTpgAmY7PhCfgAA"');
+    const f = await fake((x) => x.write(NO_CONTENT('CI0001-1B2M2Y8AsgTpgAmY7PhCfgAA')), none);
+    const e = engine(f.url);
+    expect(await scan(e)).toMatchObject(failsWith('MMS_ERR_ICAP_NO_ENGINE'));
+    await expect(e.ready()).rejects.toMatchObject({ code: 'MMS_ERR_ICAP_NO_ENGINE' });
+    // Restarted without its engine after we asked OPTIONS: the 204 itself carries the sign.
+    const later = await fake((x) => x.write(NO_CONTENT('CI0001-1B2M2Y8AsgTpgAmY7PhCfgAA')));
+    expect(await scan(engine(later.url))).toMatchObject(failsWith('MMS_ERR_ICAP_NO_ENGINE'));
+  });
+
   it('a service with neither RESPMOD nor REQMOD: MMS_ERR_ICAP_METHOD', async () => {
     const f = await fake(() => undefined, OPTIONS_OK('', 'OPTIONS'));
     expect(await scan(engine(f.url))).toMatchObject({ kind: 'error', code: 'MMS_ERR_ICAP_METHOD' });
