@@ -52,8 +52,18 @@ describe('LOG_FORMAT=kv', () => {
         expect(quoted).not.toMatch(UNSAFE);
         expect(parseKvLine(`k=${quoted} n=1`)).toEqual({ k: value, n: '1' });
       }),
-      { numRuns: 1000 },
+      { numRuns: 300 },
     );
+  });
+
+  it('escapes or keeps every single UTF-16 code unit so that it reads back the same', () => {
+    const wrong: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const value = `a${String.fromCharCode(c)}b`;
+      const quoted = kvQuote(value);
+      if (UNSAFE.test(quoted) || parseKvLine(`k=${quoted}`)['k'] !== value) wrong.push(c);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('writes a non-JSON line as one escaped msg field', () => {
