@@ -58,6 +58,7 @@ export class ConnectionPool {
           continue;
         }
         this.active++;
+        idle.conn.socket.ref();
         return { conn: idle.conn, reused: true };
       }
       if (this.active < this.limit) {
@@ -88,6 +89,9 @@ export class ConnectionPool {
     if (reusable && conn.reusable && !this.closed && this.idle.length < this.opts.maxIdle) {
       const entry = { conn, timer: setTimeout(() => this.drop(conn), this.opts.idleTimeoutMs) };
       entry.timer.unref();
+      // Like undici's idle sockets: a kept connection never keeps the process alive (a CLI that
+      // forgets close() still exits); one in use does.
+      conn.socket.unref();
       conn.onTrouble = () => this.drop(conn);
       this.idle.push(entry);
     } else {

@@ -1,4 +1,5 @@
 /** The engine against small scripted ICAP servers: what it sends, what each kind of answer becomes, faults. */
+import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IcapEngine } from '../src/index.js';
@@ -286,5 +287,25 @@ describe('failover and persistent connections', () => {
     expect(await e.service()).toMatchObject(service);
     expect(await scan(e)).toEqual({ kind: 'clean' });
     expect(e.istags()).toEqual([{ url: f.url, istag: 'FAKE-2' }]);
+  });
+});
+
+describe('process lifetime', () => {
+  it('an idle kept connection does not keep the process alive (a caller without close() still exits)', async () => {
+    const f = await fake((x) => x.write(NO_CONTENT()));
+    const script = `import { IcapEngine } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const e = IcapEngine.fromUrlList(${JSON.stringify(f.url)});
+      const o = await e.scan({ path: 'p', data: new Uint8Array(10) }, AbortSignal.timeout(3000));
+      console.log(o.kind, JSON.stringify(e.connections()[0]));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await Promise.race([
+      new Promise((r) => child.once('exit', r)),
+      new Promise((r) => setTimeout(() => r('still running'), 5000)),
+    ]);
+    child.kill();
+    expect(out).toMatch(/^clean .*"idle":1/);
+    expect(code).toBe(0);
   });
 });
