@@ -12,3 +12,11 @@ export {
   bulkOutcome, eventAction, listOutcome, scanEventRole, scanOutcome, verdictAction,
   type EventRole, type ListHit, type Outcome, type RefuseReason, type TransientReason, type VerdictAction,
 } from './outcome.js';
+export {
+  DAY_GRACE_MS, DEFAULT_QUOTA_MAX_KEYS, MAX_BURST, MAX_DAILY, MAX_RATE_PER_SEC, MAX_USAGE_ROWS, MAX_VASP_ID_LENGTH,
+  MAX_VASP_RULES, MM7_SERVICE_DENIED, MemoryQuotaStore, QuotaStoreError, QuotaStoreErrorCode, TICKS_PER_TOKEN,
+  VASP_QUOTA_PREFIX, assertQuotaTake, bucketAt, checkVaspQuota, indexVaspRules, parseVaspLimits, refill, takeToken,
+  ticksPerMs, utcDay, vaspOfKey, vaspQuotaKey, vaspQuotaOutcome, vaspQuotaSpec, vaspRuleFor, vaspUsageReport,
+  type BucketState, type MemoryQuotaStoreOptions, type QuotaResult, type QuotaSpec, type QuotaStore, type QuotaUsage,
+  type VaspLimits, type VaspOver, type VaspQuotaOutcome, type VaspRule, type VaspUsageRow,
+} from './vasp-limits.js';
