@@ -13,7 +13,7 @@ import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { containerKind, hasZipStructures, isSevenZipKind, isTarHeader, type ContainerKind } from './container-kind.js';
 import {
-  ContainerTally, DEFAULT_ARCHIVE_LIMITS, ExpandContext, type ArchiveLimits, type Unscannable,
+  ContainerTally, DEFAULT_ARCHIVE_LIMITS, ExpandContext, LimitStop, type ArchiveLimits, type Unscannable,
 } from './expand-context.js';
 import { ExpansionBudget } from './expansion-budget.js';
 import { readWithSevenZip } from './sevenzip.js';
@@ -98,7 +98,7 @@ async function readTar(data: Uint8Array, path: string, ctx: ExpandContext): Prom
       };
       if (header.type !== 'file' && header.type !== 'contiguous-file') return drain();
       const over = ctx.countMember();
-      if (over !== null) return extract.destroy(new Error(over));
+      if (over !== null) return extract.destroy(new LimitStop(over));
       const refusal = ctx.declaredRefusal(header.size ?? 0, null, 'tar');
       if (refusal !== null) {
         ctx.refuse(memberPath, refusal);
@@ -109,8 +109,12 @@ async function readTar(data: Uint8Array, path: string, ctx: ExpandContext): Prom
         if (sink.refusal === null) sink.push(c as Buffer);
       });
       stream.on('end', () => {
-        if (sink.refusal !== null) ctx.refuse(memberPath, sink.refusal);
-        else out.push({ path: memberPath, data: sink.data(), name: header.name });
+        if (sink.refusal !== null) {
+          if (ctx.halted !== null) {
+            return extract.destroy(new LimitStop(`${ctx.halted}; the rest of the archive was not opened`));
+          }
+          ctx.refuse(memberPath, sink.refusal);
+        } else out.push({ path: memberPath, data: sink.data(), name: header.name });
         next();
       });
     });
@@ -135,8 +139,7 @@ async function openContainer(
     try {
       return await readTar(t.data, t.path, ctx);
     } catch (e) {
-      const msg = (e as Error).message;
-      ctx.refuse(t.path, msg.startsWith('more than') ? msg : 'corrupt tar archive');
+      ctx.refuse(t.path, e instanceof LimitStop ? e.message : 'corrupt tar archive');
       return [];
     }
   }

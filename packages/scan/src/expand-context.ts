@@ -47,9 +47,17 @@ export class ContainerTally {
   constructor(readonly inputBytes: number) {}
 }
 
+/** Thrown inside a reader to abandon the rest of a container; its message becomes the container's finding. */
+export class LimitStop extends Error {}
+
 export class ExpandContext {
   members = 0;
   bytes = 0;
+  /**
+   * Set when a limit that no later member can pass is crossed (the ratio across a container, the message budget,
+   * the process pool): the rest of the part is abandoned with one finding per container, not one per member.
+   */
+  halted: string | null = null;
   readonly unscannable: Unscannable[] = [];
   constructor(readonly limits: ArchiveLimits, readonly lease: ExpansionLease) {}
 
@@ -59,6 +67,7 @@ export class ExpandContext {
 
   /** Counts one more member; the reason when that passes maxMembers. */
   countMember(): string | null {
+    if (this.halted !== null) return `${this.halted}; the rest of the archive was not opened`;
     return ++this.members > this.limits.maxMembers ? `more than ${this.limits.maxMembers} archive members` : null;
   }
 
@@ -105,7 +114,11 @@ export class Collector {
     if (this.got + n > this.cap) this.refusal = `member larger than the ${this.cap}-byte limit`;
     else if (produced > RATIO_FLOOR && produced > limits.maxRatio * Math.max(1, this.tally.inputBytes)) {
       this.refusal = `compression ratio above ${limits.maxRatio}:1 across the archive (zip bomb)`;
-    } else this.refusal = this.ctx.lease.take(n);
+      this.ctx.halted ??= this.refusal;
+    } else {
+      this.refusal = this.ctx.lease.take(n);
+      if (this.refusal !== null) this.ctx.halted ??= this.refusal;
+    }
     if (this.refusal !== null) return false;
     this.tally.produced = produced;
     this.ctx.bytes += n;

@@ -275,9 +275,12 @@ export async function readWithSevenZip(
   const i = splitter.done.length;
   if (i < take.length) {
     const short = r.stopped ? 'more bytes than listed' : 'fewer bytes than listed (damaged archive)';
-    const current = splitter.refusal ?? short;
-    ctx.refuse(`${path}/${(take[i] as ListedEntry).path}`, current);
-    for (const e of take.slice(i + 1)) ctx.refuse(`${path}/${e.path}`, 'not extracted: extraction stopped before it');
+    const rest = take.length - i - 1;
+    if (ctx.halted !== null) ctx.refuse(path, `${ctx.halted}; ${rest + 1} members not extracted`);
+    else {
+      ctx.refuse(`${path}/${(take[i] as ListedEntry).path}`, splitter.refusal ?? short);
+      if (rest > 0) ctx.refuse(path, `${rest} members after it not extracted`);
+    }
   } else if (r.stopped) ctx.refuse(path, 'more bytes than listed');
   if (r.code !== 0 && !r.stopped) ctx.refuse(path, `corrupt ${kind} archive: ${firstError(r)}`);
   return out;

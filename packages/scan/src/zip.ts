@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { EOCD_SEARCH_BYTES } from './container-kind.js';
-import { ContainerTally, type Collector, type ExpandContext } from './expand-context.js';
+import { ContainerTally, LimitStop, type Collector, type ExpandContext } from './expand-context.js';
 import type { ScanTarget } from './types.js';
 
 const SIG_LOCAL = 0x04034b50;
@@ -30,7 +30,6 @@ const KNOWN_METHODS = new Set([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 18, 19, 93
 /** File names longer than this in a local header are taken as a chance match (no file system allows them). */
 const MAX_NAME_BYTES = 4096;
 
-class StopAll extends Error {}
 
 function view(d: Uint8Array): Buffer {
   return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
@@ -84,7 +83,7 @@ async function readCentral(
         const next = (): void => zip.readEntry();
         if (name.endsWith('/')) return next();
         const over = ctx.countMember();
-        if (over !== null) return reject(new StopAll(over));
+        if (over !== null) return reject(new LimitStop(over));
         if (entry.isEncrypted()) {
           ctx.refuse(memberPath, 'encrypted archive member');
           return next();
@@ -110,7 +109,8 @@ async function readCentral(
           });
           stream.on('close', () => {
             if (sink.refusal === null) return;
-            ctx.refuse(memberPath, sink.refusal);
+            // A halt is reported once, for the container, when the next member is counted.
+            if (ctx.halted === null) ctx.refuse(memberPath, sink.refusal);
             next();
           });
           stream.on('end', () => {
@@ -204,7 +204,7 @@ async function extractLocal(
 ): Promise<number | null> {
   const memberPath = `${path}/${h.name}`;
   const over = ctx.countMember();
-  if (over !== null) throw new StopAll(over);
+  if (over !== null) throw new LimitStop(over);
   if ((h.flags & 1) !== 0) {
     ctx.refuse(memberPath, 'encrypted archive member');
     return h.compressedSize;
@@ -230,7 +230,7 @@ async function extractLocal(
       return null;
     }
     if (!sink.push(input.subarray(0, length))) {
-      ctx.refuse(memberPath, sink.refusal ?? 'refused');
+      if (ctx.halted === null) ctx.refuse(memberPath, sink.refusal ?? 'refused');
       return length;
     }
     out.push({ path: memberPath, data: sink.data(), name: h.name });
@@ -238,7 +238,7 @@ async function extractLocal(
   }
   const r = await inflateInto(input, sink);
   if (r === null) {
-    ctx.refuse(memberPath, sink.refusal ?? 'corrupt member: invalid deflate data');
+    if (ctx.halted === null) ctx.refuse(memberPath, sink.refusal ?? 'corrupt member: invalid deflate data');
     return h.compressedSize;
   }
   out.push({ path: memberPath, data: sink.data(), name: h.name });
@@ -263,7 +263,7 @@ export async function readZip(
       try {
         listed = (await readCentral(data, cd, path, ctx, tally, out)).listed;
       } catch (e) {
-        if (e instanceof StopAll) throw e;
+        if (e instanceof LimitStop) throw e;
         damage = `corrupt zip central directory: ${(e as Error).message}`;
       }
     } else if (atStart) damage = 'no end-of-central-directory record';
@@ -281,8 +281,9 @@ export async function readZip(
       at = b.indexOf(Buffer.from([0x50, 0x4b, 3, 4]), Math.max(next, at + 1));
     }
     if (damage !== null && (atStart || foundLocal || out.length > 0)) ctx.refuse(path, damage);
+    if (ctx.halted !== null) throw new LimitStop(`${ctx.halted}; the rest of the archive was not opened`);
   } catch (e) {
-    if (!(e instanceof StopAll)) throw e;
+    if (!(e instanceof LimitStop)) throw e;
     ctx.refuse(path, e.message);
   }
   return out;
