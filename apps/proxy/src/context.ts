@@ -50,21 +50,34 @@ export interface ProxyContext {
   nextSessionId(): number;
 }
 
-export function createContext(config: Config, engines: readonly ScanEngine[], log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream): ProxyContext {
+export function createContext(
+  config: Config, engines: readonly ScanEngine[], log: Logger,
+  mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream,
+): ProxyContext {
   const metrics = new Metrics();
   const notifier = config.notify.url === null ? null : new Notifier({
-    url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond, window: config.notify.window,
+    url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond,
+    window: config.notify.window,
     onResult: (result) => metrics.notifications.inc({ result }),
   }, log);
   const { bulk } = config;
   const templates = config.replyTemplates === null ? null : templateFile(config.replyTemplates, log);
   const defaults = Templates.defaults();
-  const bulkStore = bulk.flood.length + bulk.dupe.length + bulk.mm7Flood.length + bulk.mm7Dupe.length === 0 ? null : config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
+  const counted = bulk.flood.length + bulk.dupe.length + bulk.mm7Flood.length + bulk.mm7Dupe.length > 0;
+  const store = config.bulk.store;
+  const bulkStore = !counted ? null : store === 'memory' ? new MemoryStore() : new RedisStore(store);
   let sessions = 0;
-  if (bulkStore !== null) metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
+  if (bulkStore !== null) {
+    metrics.countBlocksWith(async (prefix) => (await bulkStore.listBlocks(prefix, Date.now())).length);
+  }
+  const { senderNotice } = config;
   return {
     notifier, metrics, bulkStore,
-    senderNotices: config.senderNotice.url === null ? null : new SenderNotices({ ...config.senderNotice, url: config.senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log, bulkStore),
+    senderNotices: senderNotice.url === null
+      ? null
+      : new SenderNotices(
+        { ...senderNotice, url: senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log, bulkStore,
+      ),
     utm: (record, alert) => {
       log.warn(record);
       if (alert !== false) notifier?.onUtm(record, alert === true);
@@ -78,7 +91,10 @@ export function createContext(config: Config, engines: readonly ScanEngine[], lo
     msisdnList: config.bulk.msisdnList === null ? null : msisdnListFile(config.bulk.msisdnList, log),
     templates,
     // {date} is always known: when the reply was written (UTC).
-    text: (name, vars) => (templates?.value ?? defaults).render(name, { date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...vars }),
+    text: (name, vars) => {
+      const date = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      return (templates?.value ?? defaults).render(name, { date, ...vars });
+    },
   };
 }
 

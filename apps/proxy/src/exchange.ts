@@ -98,7 +98,8 @@ export class Exchange {
     const reason = d.error ?? d.aborted ?? v.reason ?? undefined;
     ctx.log.info(verdictRecord(s, {
       action, subtype: v.subtype, parts: v.parts, bytes: v.bytes, ms: performance.now() - this.t0,
-      ...(reason !== undefined ? { reason } : {}), ...(d.status !== null ? { status: d.status } : {}), ...this.comfort(),
+      ...(reason !== undefined ? { reason } : {}), ...(d.status !== null ? { status: d.status } : {}),
+      ...this.comfort(),
     }));
     ctx.metrics.messages.inc({ service: s.service, direction: s.direction, action, subtype: v.subtype ?? '' });
   }

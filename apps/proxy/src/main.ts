@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   const mm1 = `http://${shown}:${portOf(proxy.mm1)}`;
   process.stdout.write(
     `mmsguard: MM1 proxy listening on ${mm1} -> ${upstreamUrl}\n` +
-      `mmsguard: send MMS PDUs: curl --data-binary @msg.mms -H 'Content-Type: application/vnd.wap.mms-message' ${mm1}/mms\n` +
+      'mmsguard: send MMS PDUs: curl --data-binary @msg.mms ' +
+      `-H 'Content-Type: application/vnd.wap.mms-message' ${mm1}/mms\n` +
       (proxy.mm7 !== null
         ? `mmsguard: MM7 proxy listening on http://${shown}:${portOf(proxy.mm7)} -> ${mm7Url ?? ''}\n`
         : 'mmsguard: MM7 listener off (set MM7_UPSTREAM_URL)\n') +

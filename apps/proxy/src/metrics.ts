@@ -13,12 +13,16 @@ export class Metrics {
   });
   readonly scanSeconds = new Histogram({
     name: 'mmsguard_scan_duration_seconds', help: 'Scan time per part and engine',
-    labelNames: ['engine'] as const, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry],
+    labelNames: ['engine'] as const, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
   });
-  readonly inflight = new Gauge({ name: 'mmsguard_inflight_bytes', help: 'Bytes buffered right now', registers: [this.registry] });
+  readonly inflight = new Gauge({
+    name: 'mmsguard_inflight_bytes', help: 'Bytes buffered right now', registers: [this.registry],
+  });
   readonly upstreamSeconds = new Histogram({
     name: 'mmsguard_upstream_duration_seconds', help: 'Upstream round trip (until the response body is in)',
-    labelNames: ['service', 'method'] as const, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [this.registry],
+    labelNames: ['service', 'method'] as const, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
   });
   readonly upstreamErrors = new Counter({
     name: 'mmsguard_upstream_errors_total', help: 'Upstream failures by kind',
@@ -30,15 +34,18 @@ export class Metrics {
   });
 
   readonly bulk = new Counter({
-    name: 'mmsguard_bulk_events_total', help: 'Flood, duplicate and MSISDN-list events by service, kind (flood, dupe, msisdn-filter) and action',
+    name: 'mmsguard_bulk_events_total',
+    help: 'Flood, duplicate and MSISDN-list events by service, kind (flood, dupe, msisdn-filter) and action',
     labelNames: ['service', 'kind', 'action'] as const, registers: [this.registry],
   });
   readonly stateStoreErrors = new Counter({
-    name: 'mmsguard_state_store_errors_total', help: 'Flood/duplicate store operations that failed (then STATE_STORE_FAILURE applies)',
+    name: 'mmsguard_state_store_errors_total',
+    help: 'Flood/duplicate store operations that failed (then STATE_STORE_FAILURE applies)',
     labelNames: ['service'] as const, registers: [this.registry],
   });
   readonly senderNotices = new Counter({
-    name: 'mmsguard_sender_notices_total', help: 'MMS notices to blocked senders by result (sent, failed, rate-limited, dropped: too many in flight)',
+    name: 'mmsguard_sender_notices_total',
+    help: 'MMS notices to blocked senders by result (sent, failed, rate-limited, dropped: too many in flight)',
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly notifications = new Counter({
@@ -47,7 +54,8 @@ export class Metrics {
   });
   private blockCounter: ((prefix: string) => Promise<number>) | null = null;
   readonly blocked = new Gauge({
-    name: 'mmsguard_bulk_blocked', help: 'Senders (kind=flood) and content fingerprints (kind=dupe) blocked right now, from the shared store',
+    name: 'mmsguard_bulk_blocked',
+    help: 'Senders (kind=flood) and content fingerprints (kind=dupe) blocked right now, from the shared store',
     labelNames: ['kind'] as const, registers: [this.registry],
     collect: async () => {
       if (this.blockCounter === null) return;

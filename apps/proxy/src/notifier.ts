@@ -62,10 +62,15 @@ export class Notifier {
    */
   onUtm(rec: Record<string, unknown>, alert = false): void {
     const subtype = typeof rec['subtype'] === 'string' ? rec['subtype'] : '';
-    const kind = { virus: 'virus', 'file-filter': 'file-block', flood: 'flood', dupe: 'duplicate', 'msisdn-filter': 'list-block' }[subtype];
+    const kinds: Record<string, string> = {
+      virus: 'virus', 'file-filter': 'file-block', flood: 'flood', dupe: 'duplicate', 'msisdn-filter': 'list-block',
+    };
+    const kind = kinds[subtype];
     if (kind === undefined || (!alert && (rec['action'] === 'monitored' || rec['action'] === 'passthrough'))) return;
     // One notice stream per virus, per file type, per content checksum, per sender.
-    const what = kind === 'virus' ? rec['virus'] : kind === 'file-block' ? rec['filetype'] : kind === 'duplicate' ? rec['analyticscksum'] : rec['from'];
+    const fields: Record<string, string> = { virus: 'virus', 'file-block': 'filetype', duplicate: 'analyticscksum' };
+    const field = fields[kind] ?? 'from';
+    const what = rec[field];
     let key = `${kind}:${typeof what === 'string' ? what : ''}`;
     // Bounded: past MAX_GROUPS distinct keys (a long closed window, a wave of random content) new
     // keys are counted in one `*` group of their kind.
@@ -141,7 +146,10 @@ export class Notifier {
     const retries = this.opts.retries ?? 3;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
-        const res = await request(this.opts.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(n), headersTimeout: 5000, bodyTimeout: 5000 });
+        const res = await request(this.opts.url, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(n),
+          headersTimeout: 5000, bodyTimeout: 5000,
+        });
         await res.body.dump();
         if (res.statusCode < 300) {
           this.sent++;
@@ -155,7 +163,10 @@ export class Notifier {
     }
     this.dropped++;
     this.opts.onResult?.('dropped');
-    this.log?.error({ event: 'notify-failed', msg: `webhook ${this.opts.url} did not accept a notification after ${retries + 1} attempts` });
+    this.log?.error({
+      event: 'notify-failed',
+      msg: `webhook ${this.opts.url} did not accept a notification after ${retries + 1} attempts`,
+    });
   }
 
   close(): void {

@@ -26,17 +26,27 @@ export const NO_PART: UtmPart = Object.freeze({ filename: null, filetype: null, 
 /** logid, eventtype, level and msg per subtype (FortiOS ids where FortiOS has one: virus, file-filter). */
 const UTM: Record<UtmSubtype, { logid: string; eventtype: string; level: string; msg: string }> = {
   virus: { logid: '0211008194', eventtype: 'infected', level: 'warning', msg: 'MMS attachment is infected.' },
-  'file-filter': { logid: '1900064000', eventtype: 'file-filter', level: 'warning', msg: 'File was blocked by file filter.' },
-  oversize: { logid: '0211008195', eventtype: 'oversize', level: 'warning', msg: 'MMS message exceeds the oversize limit.' },
-  malformed: { logid: '0211008196', eventtype: 'malformed', level: 'warning', msg: 'MMS message could not be decoded.' },
+  'file-filter': {
+    logid: '1900064000', eventtype: 'file-filter', level: 'warning', msg: 'File was blocked by file filter.',
+  },
+  oversize: {
+    logid: '0211008195', eventtype: 'oversize', level: 'warning', msg: 'MMS message exceeds the oversize limit.',
+  },
+  malformed: {
+    logid: '0211008196', eventtype: 'malformed', level: 'warning', msg: 'MMS message could not be decoded.',
+  },
   'scan-error': { logid: '0211008197', eventtype: 'scan-error', level: 'error', msg: 'Scan engine failed.' },
   unscannable: {
-    logid: '0211008198', eventtype: 'unscannable', level: 'warning', msg: 'Content could not be scanned (archive limit).',
+    logid: '0211008198', eventtype: 'unscannable', level: 'warning',
+    msg: 'Content could not be scanned (archive limit).',
   },
   flood: { logid: '0208020492', eventtype: 'mass-mms', level: 'warning', msg: 'Sender exceeded the flood threshold.' },
-  dupe: { logid: '0208020493', eventtype: 'mass-mms', level: 'warning', msg: 'Message exceeded the duplicate threshold.' },
+  dupe: {
+    logid: '0208020493', eventtype: 'mass-mms', level: 'warning', msg: 'Message exceeded the duplicate threshold.',
+  },
   'msisdn-filter': {
-    logid: '0208020494', eventtype: 'msisdn-filter', level: 'notice', msg: 'Sender or recipient matched an MSISDN list.',
+    logid: '0208020494', eventtype: 'msisdn-filter', level: 'notice',
+    msg: 'Sender or recipient matched an MSISDN list.',
   },
 };
 

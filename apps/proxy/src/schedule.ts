@@ -32,7 +32,9 @@ export function parseWindow(spec: string): WindowRule[] {
     const b = m === null ? -1 : m[2] === undefined ? a : DAYS.indexOf(m[2] as (typeof DAYS)[number]);
     const from = m === null ? null : minutes(m[3]!);
     const to = m === null ? null : minutes(m[4]!);
-    if (a < 0 || b < 0 || from === null || to === null || from === to) throw new RangeError(`window '${entry}' is not DAY[-DAY] HH:MM-HH:MM (days mon..sun)`);
+    if (a < 0 || b < 0 || from === null || to === null || from === to) {
+      throw new RangeError(`window '${entry}' is not DAY[-DAY] HH:MM-HH:MM (days mon..sun)`);
+    }
     const days = new Set<number>();
     for (let d = a; ; d = (d + 1) % 7) {
       days.add(d);

@@ -29,9 +29,14 @@ export class SenderNotices {
   private readonly pending = new Set<Promise<void>>();
 
   /** `shared`: the flood/duplicate store, if any, so the per-sender limit holds across instances. */
-  constructor(private readonly opts: SenderNoticeOptions, private readonly metrics: Metrics, private readonly log: Logger | null, private readonly shared: CounterStore | null = null) {}
+  constructor(
+    private readonly opts: SenderNoticeOptions,
+    private readonly metrics: Metrics,
+    private readonly log: Logger | null,
+    private readonly shared: CounterStore | null = null,
+  ) {}
 
-  /** Sends the notice unless this sender had one within the interval. `sender` is a normalised number or an email address. */
+  /** Sends the notice unless this sender had one within the interval; `sender` is a normalised number or an e-mail. */
   send(sender: string | null, subject: string, text: string, now = Date.now()): void {
     if (sender === null || sender === '') return;
     // A slow MMSC must not pile up notices in memory during a block wave.
@@ -59,7 +64,8 @@ export class SenderNotices {
       return;
     }
     const to = sender.includes('@') ? sender : `${sender}/TYPE=PLMN`;
-    const pdu = buildTextSendReq({ transactionId: `mmsguard-notice-${now.toString(36)}-${++this.seq}`, from: this.opts.from, to, subject, text, date: now / 1000 });
+    const transactionId = `mmsguard-notice-${now.toString(36)}-${++this.seq}`;
+    const pdu = buildTextSendReq({ transactionId, from: this.opts.from, to, subject, text, date: now / 1000 });
     await this.post(pdu);
   }
 
@@ -77,7 +83,10 @@ export class SenderNotices {
       throw new Error(`HTTP ${res.statusCode}`);
     } catch (e) {
       this.metrics.senderNotices.inc({ result: 'failed' });
-      this.log?.warn({ event: 'sender-notice-failed', msg: `notice to a blocked sender not accepted by ${this.opts.url}: ${(e as Error).message}` });
+      this.log?.warn({
+        event: 'sender-notice-failed',
+        msg: `notice to a blocked sender not accepted by ${this.opts.url}: ${(e as Error).message}`,
+      });
     }
   }
 

@@ -15,7 +15,10 @@
  */
 import type { Parsed } from './watched-file.js';
 
-export const TEMPLATE_VARIABLES = ['reason', 'virus', 'filename', 'filetype', 'sender', 'recipient', 'subject', 'transaction_id', 'limit', 'size', 'date'] as const;
+export const TEMPLATE_VARIABLES = [
+  'reason', 'virus', 'filename', 'filetype', 'sender', 'recipient', 'subject', 'transaction_id', 'limit', 'size',
+  'date',
+] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export type TemplateVars = Partial<Record<TemplateVariable, string | number | null>>;
 
@@ -81,7 +84,8 @@ export class Templates {
 
   /** The text with variables filled in; a missing or null variable renders as "unknown". */
   render(name: TemplateName, vars: TemplateVars = {}): string {
-    return (this.compiled.get(name) ?? []).map((p) => (typeof p === 'string' ? p : String(vars[p.v] ?? 'unknown'))).join('');
+    const pieces = this.compiled.get(name) ?? [];
+    return pieces.map((p) => (typeof p === 'string' ? p : String(vars[p.v] ?? 'unknown'))).join('');
   }
 }
 
@@ -98,7 +102,9 @@ function compile(text: string): Compiled | string {
       const end = text.indexOf('}', i);
       if (end < 0) return `unclosed '{' at column ${i + 1}`;
       const v = text.slice(i + 1, end).trim();
-      if (!(TEMPLATE_VARIABLES as readonly string[]).includes(v)) return `unknown variable {${v}} (known: ${TEMPLATE_VARIABLES.join(', ')})`;
+      if (!(TEMPLATE_VARIABLES as readonly string[]).includes(v)) {
+        return `unknown variable {${v}} (known: ${TEMPLATE_VARIABLES.join(', ')})`;
+      }
       if (lit !== '') out.push(lit);
       lit = '';
       out.push({ v: v as TemplateVariable });
@@ -126,7 +132,10 @@ export function parseTemplates(text: string): Parsed<Templates> {
     if (eq < 0) return problems.push({ line, reason: 'expected name = text' });
     const name = s.slice(0, eq).trim();
     const value = s.slice(eq + 1).trim();
-    if (!(name in TEMPLATE_DEFAULTS)) return problems.push({ line, reason: `unknown template ${name} (known: ${Object.keys(TEMPLATE_DEFAULTS).join(', ')})` });
+    if (!(name in TEMPLATE_DEFAULTS)) {
+      const known = Object.keys(TEMPLATE_DEFAULTS).join(', ');
+      return problems.push({ line, reason: `unknown template ${name} (known: ${known})` });
+    }
     if (seen.has(name)) return problems.push({ line, reason: `${name} already set on line ${seen.get(name)}` });
     seen.set(name, line);
     const c = compile(value);

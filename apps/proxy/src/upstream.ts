@@ -16,7 +16,9 @@ const HOP_BY_HOP = new Set([
  * Headers for the upstream request. `drop` names headers the client may not set (an MSISDN header
  * from an address that is no trusted gateway): they are not forwarded, so the MMSC cannot be fooled either.
  */
-export function forwardHeaders(h: IncomingHttpHeaders, clientIp: string | undefined, drop?: string): Record<string, string | string[]> {
+export function forwardHeaders(
+  h: IncomingHttpHeaders, clientIp: string | undefined, drop?: string,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = new Set(String(h['connection'] ?? '').toLowerCase().split(',').map((x) => x.trim()));
   for (const [k, v] of Object.entries(h)) {
@@ -39,11 +41,12 @@ export function responseHeaders(h: Record<string, string | string[] | undefined>
 export type UpstreamFailure = 'connect' | 'reset' | 'timeout' | 'other';
 
 export function classify(e: unknown): UpstreamFailure {
-  if (e instanceof errors.ConnectTimeoutError || e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) return 'timeout';
+  if (e instanceof errors.ConnectTimeoutError || e instanceof errors.HeadersTimeoutError) return 'timeout';
+  if (e instanceof errors.BodyTimeoutError) return 'timeout';
   const code = (e as { code?: string }).code ?? '';
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return 'connect';
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || e instanceof errors.SocketError) return 'reset';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes(code) || e instanceof errors.SocketError) return 'reset';
+  if (['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)) return 'timeout';
   return 'other';
 }
 
@@ -67,7 +70,9 @@ export class Upstream {
     this.host = u.hostname;
     this.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
     this.basePath = u.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(timeoutMs, 10_000) });
+    this.pool = new Pool(u.origin, {
+      connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(timeoutMs, 10_000),
+    });
   }
 
   request(r: UpstreamRequest): Promise<Dispatcher.ResponseData> {

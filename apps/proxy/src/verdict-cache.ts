@@ -13,7 +13,11 @@ export interface CachedVerdict {
 export class VerdictCache {
   private readonly map = new Map<string, { v: CachedVerdict; until: number }>();
 
-  constructor(private readonly ttlMs = 10 * 60_000, private readonly max = 10_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 10 * 60_000,
+    private readonly max = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   set(key: string, v: CachedVerdict): void {
     this.map.delete(key);

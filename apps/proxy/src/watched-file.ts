@@ -35,7 +35,9 @@ export class WatchedFile<T> {
       throw new Error(`${variable}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
     }
     const { value, problems } = parse(text);
-    if (problems.length > 0) throw new Error(`${variable}: ${problems.map((p) => `${path}:${p.line}: ${p.reason}`).join('; ')}`);
+    if (problems.length > 0) {
+      throw new Error(`${variable}: ${problems.map((p) => `${path}:${p.line}: ${p.reason}`).join('; ')}`);
+    }
     return value;
   }
 
@@ -53,7 +55,9 @@ export class WatchedFile<T> {
     try {
       this.current = WatchedFile.load(this.variable, this.path, this.parse);
       const n = this.count(this.current);
-      this.log?.info({ event: `${event}-reloaded`, entries: n, msg: `${this.variable} reloaded from ${this.path}: ${n} entries` });
+      this.log?.info({
+        event: `${event}-reloaded`, entries: n, msg: `${this.variable} reloaded from ${this.path}: ${n} entries`,
+      });
     } catch (e) {
       this.log?.error({ event: `${event}-invalid`, msg: `${(e as Error).message}; previous contents kept` });
     }

@@ -56,7 +56,9 @@ export interface ListHit {
  * wrote, and an attacker must not be able to switch scanning off by naming an exempt number.
  * `null`: carry on (scan and count); `count: false`: carry on without flood/duplicate counting.
  */
-export function listOutcome(hit: ListHit | null, senderVouched: boolean): { outcome: Outcome | null; count: boolean; honoured: boolean } {
+export function listOutcome(
+  hit: ListHit | null, senderVouched: boolean,
+): { outcome: Outcome | null; count: boolean; honoured: boolean } {
   if (hit === null) return { outcome: null, count: true, honoured: false };
   if (hit.action === 'block') return { outcome: { kind: 'refuse', reason: 'denied' }, count: true, honoured: true };
   if (hit.action === 'monitor') return { outcome: null, count: true, honoured: true };

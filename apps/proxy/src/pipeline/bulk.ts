@@ -6,7 +6,9 @@
  * what it found on the exchange. MM1 and MM7 alike.
  */
 import { createHash } from 'node:crypto';
-import { checkBulkMany, matchList, normalizeAddress, type BulkKey, type ListHit, type Threshold } from '@mmsguard/policy';
+import {
+  checkBulkMany, matchList, normalizeAddress, type BulkKey, type ListHit, type Threshold,
+} from '@mmsguard/policy';
 import type { Exchange } from '../exchange.js';
 import { NO_PART } from '../records.js';
 import type { Envelope } from './inspection.js';
@@ -88,20 +90,26 @@ export async function countFloodDupe(ex: Exchange, checks: readonly BulkCheck[])
       ex.note({
         subtype: c.kind, role: v.blocked ? 'cause' : 'monitored', finding: null,
         part: { ...NO_PART, sha256: c.kind === 'dupe' ? c.key : null },
-        note: v.duringBlock ? '(during a block; block timer restarted)' : `(${why}${v.actions.has('alert') ? '; alert' : ''})`,
+        note: v.duringBlock
+          ? '(during a block; block timer restarted)'
+          : `(${why}${v.actions.has('alert') ? '; alert' : ''})`,
         // Only a threshold with `alert` notifies; attempts during its block add to that notice's count.
         ...(v.duringBlock ? {} : { alert: v.actions.has('alert') }),
       });
       if (v.blocked) {
-        return { kind: c.kind, reason: c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold' };
+        const reason = c.kind === 'flood' ? 'sender over the flood threshold' : 'content over the duplicate threshold';
+        return { kind: c.kind, reason };
       }
     }
   } catch (e) {
     ctx.metrics.stateStoreErrors.inc({ service: ex.service });
     ctx.log.error({
-      event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`, policy: ctx.config.bulk.failure,
+      event: 'state-store-error', msg: `flood/duplicate store failed: ${(e as Error).message}`,
+      policy: ctx.config.bulk.failure,
     });
-    if (ctx.config.bulk.failure === 'closed') return { kind: 'store-down', reason: 'state store unavailable, fail-closed' };
+    if (ctx.config.bulk.failure === 'closed') {
+      return { kind: 'store-down', reason: 'state store unavailable, fail-closed' };
+    }
   }
   return null;
 }

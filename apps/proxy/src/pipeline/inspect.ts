@@ -25,7 +25,9 @@ export function sha256(b: Uint8Array): string {
  * Decides a complete, decodable message. `canRewrite` is asked after scanning, right before
  * deciding: once a comfort byte has gone out a message can only be cut, never rewritten.
  */
-export async function inspect(ex: Exchange, m: Inspection, body: Uint8Array, canRewrite: () => boolean): Promise<Verdict> {
+export async function inspect(
+  ex: Exchange, m: Inspection, body: Uint8Array, canRewrite: () => boolean,
+): Promise<Verdict> {
   const { ctx } = ex;
   const bytes = body.length;
   // 1–2. The MSISDN list, and the exemptions it may grant.
@@ -59,7 +61,8 @@ export async function inspect(ex: Exchange, m: Inspection, body: Uint8Array, can
       part: { ...NO_PART, filesize: bytes, sha256: sha256(body) }, note: `(cached verdict: ${cached.reason})`,
     });
     return verdictOf({ kind: 'refuse', reason: 'content' }, bytes, {
-      subtype: cached.subtype, reason: `cached verdict: ${cached.reason}`, vars: { ...ex.vars(), reason: cached.reason },
+      subtype: cached.subtype, reason: `cached verdict: ${cached.reason}`,
+      vars: { ...ex.vars(), reason: cached.reason },
     });
   }
   // 5–6. Scan every target, then policy.
@@ -73,7 +76,8 @@ export async function inspect(ex: Exchange, m: Inspection, body: Uint8Array, can
   // From here to the return nothing awaits: no comfort byte can go out between asking and deciding.
   const removable = ctx.config.removeBlocked && canRewrite();
   const decision = decideMessage(parts.map((p) => p.findings), {
-    unscannableAction: ctx.config.unscannableAction, scanErrorAction: ctx.config.scan.scanErrorAction, removeBlocked: removable,
+    unscannableAction: ctx.config.unscannableAction, scanErrorAction: ctx.config.scan.scanErrorAction,
+    removeBlocked: removable,
   });
   const rewritten = decision.action === 'rewrite' ? m.rebuild(replacements(ex, parts, decision)) : null;
   const outcome = scanOutcome(decision, rewritten !== null);
@@ -83,7 +87,8 @@ export async function inspect(ex: Exchange, m: Inspection, body: Uint8Array, can
     const part = { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() };
     ex.note({ subtype: e.subtype, role: scanEventRole(e.action), part, finding: e.finding });
   }
-  const subtype = outcome.kind === 'transient' ? 'scan-error' : decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
+  const cause = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
+  const subtype = outcome.kind === 'transient' ? 'scan-error' : cause;
   const reason = outcome.kind === 'transient' ? 'scan failed, fail-closed' : reasonText(parts, decision) || null;
   if (outcome.kind === 'refuse') ctx.verdicts.set(m.cacheKey, { subtype, reason: reason ?? '' });
   return verdictOf(outcome, bytes, {
@@ -98,14 +103,18 @@ export function malformed(ex: Exchange, body: Uint8Array, code: string, detail?:
     subtype: 'malformed', role: 'cause', finding: null, part: { ...NO_PART, filesize: body.length },
     note: `(${detail !== undefined ? `${code}: ${detail}` : code})`,
   });
-  return verdictOf({ kind: 'refuse', reason: 'malformed' }, body.length, { subtype: 'malformed', reason: code, vars: ex.vars() });
+  return verdictOf({ kind: 'refuse', reason: 'malformed' }, body.length, {
+    subtype: 'malformed', reason: code, vars: { ...ex.vars(), reason: detail ?? code },
+  });
 }
 
 /** The verdict for a message over the protocol's oversize limit: refused, or passed on unscanned. */
 export function oversize(ex: Exchange, size: number | null, limit: number, pass: boolean): Verdict {
   const note = `(${size !== null ? `${size} bytes` : `more than ${limit} bytes`}, limit ${limit})`;
   ex.note({ subtype: 'oversize', role: 'cause', finding: null, part: { ...NO_PART, filesize: size }, note });
-  const outcome: Outcome = pass ? { kind: 'forward-unscanned', why: 'oversize' } : { kind: 'refuse', reason: 'oversize' };
+  const outcome: Outcome = pass
+    ? { kind: 'forward-unscanned', why: 'oversize' }
+    : { kind: 'refuse', reason: 'oversize' };
   return verdictOf(outcome, size ?? 0, {
     subtype: 'oversize', reason: pass ? 'forwarded unscanned' : `message over ${limit} bytes`,
     vars: { ...ex.vars(), limit, size },

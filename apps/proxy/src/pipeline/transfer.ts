@@ -228,7 +228,8 @@ export class Upload extends Transfer {
 
   private send(body: Uint8Array | Readable, length: number | null): Promise<Dispatcher.ResponseData> {
     const { ex } = this;
-    return this.upstream.request({ method: 'POST', path: ex.req.url, headers: this.headers, body, contentLength: length });
+    const path = ex.req.url;
+    return this.upstream.request({ method: 'POST', path, headers: this.headers, body, contentLength: length });
   }
 }
 
@@ -270,7 +271,8 @@ export class Download extends Transfer {
       return;
     }
     this.comforter?.cut('not needed');
-    if (rewritten !== null) this.ex.reply.code(200).type('application/vnd.wap.mms-message').send(Buffer.from(rewritten));
+    const { reply } = this.ex;
+    if (rewritten !== null) void reply.code(200).type('application/vnd.wap.mms-message').send(Buffer.from(rewritten));
     else void this.ex.reply.code(200).headers(this.headers).send(this.body);
   }
 

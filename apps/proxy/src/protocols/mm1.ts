@@ -60,7 +60,8 @@ export function pduLeaves(pdu: MmsPdu): Leaf[] {
   const list: Leaf[] = [];
   if (pdu.parts !== null) leavesOf(pdu.parts, [], list);
   else if (pdu.body !== null && pdu.body.length > 0) {
-    list.push({ id: '1', path: null, data: pdu.body, name: null, contentType: pdu.contentType?.mediaType ?? '', encoding: null });
+    const contentType = pdu.contentType?.mediaType ?? '';
+    list.push({ id: '1', path: null, data: pdu.body, name: null, contentType, encoding: null });
   }
   for (const u of pdu.unparsed) {
     if (pdu.body === null && u.offset < pdu.bodyOffset) continue;
@@ -101,13 +102,14 @@ function inspectionOf(ex: Exchange, pdu: MmsPdu, body: Uint8Array): Inspection {
   const envelope = envelopeOf(ex, pdu);
   const isSend = ex.session.direction === 'outgoing' && pdu.messageType === MessageType.SEND_REQ;
   const sender = envelope.sender;
+  const floodKey = (): string | null => (sender === null ? null : normalizeAddress(sender, config.msisdnPrefixes));
   return {
     envelope,
     targets: CONTENT_PDUS.has(pdu.messageType) ? pduLeaves(pdu) : [],
     listed: isSend,
     counts: isSend
       ? [
-        { kind: 'flood', thresholds: config.bulk.flood, key: () => (sender === null ? null : normalizeAddress(sender, config.msisdnPrefixes)) },
+        { kind: 'flood', thresholds: config.bulk.flood, key: floodKey },
         { kind: 'dupe', thresholds: config.bulk.dupe, key: () => contentChecksum(pdu) },
       ]
       : [],
@@ -196,7 +198,9 @@ class Mm1Send extends Mm1Adapter implements Adapter {
         const row = replyRow(o.reason).send;
         ex.finish(v, { status: 'http' in row ? row.http : 200 });
         if (v.notice) this.notice(v);
-        if ('http' in row) return this.plain(row.http, o.reason === 'busy' ? 'busy, retry later' : v.reason ?? 'bad request');
+        if ('http' in row) {
+          return this.plain(row.http, o.reason === 'busy' ? 'busy, retry later' : v.reason ?? 'bad request');
+        }
         return this.conf(row.status, ex.ctx.text(row.text, { ...ex.vars(), ...v.vars }));
       }
     }
@@ -211,7 +215,9 @@ class Mm1Send extends Mm1Adapter implements Adapter {
   private relay(v: Verdict, pending: ReturnType<Upload['commit']>): Promise<void> {
     return relay(this.ex, v, pending, (kind, why) => {
       this.ex.finish(v, { status: 200, error: why });
-      const status = kind === 'timeout' ? ResponseStatus.ERROR_TRANSIENT_FAILURE : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
+      const status = kind === 'timeout'
+        ? ResponseStatus.ERROR_TRANSIENT_FAILURE
+        : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
       this.conf(status, this.ex.ctx.text('send.retry', this.ex.vars()));
     });
   }
@@ -262,10 +268,14 @@ class Mm1Retrieve extends Mm1Adapter implements Adapter {
         }
         const row = replyRow(o.kind === 'hide' ? 'denied' : o.reason).retrieve;
         ex.finish(v, { status: 'http' in row ? row.http : 200 });
-        if ('http' in row) return this.plain(row.http, o.kind === 'refuse' && o.reason === 'malformed' ? 'the MMSC sent an undecodable message' : v.reason ?? 'error');
+        if ('http' in row) {
+          const undecodable = o.kind === 'refuse' && o.reason === 'malformed';
+          return this.plain(row.http, undecodable ? 'the MMSC sent an undecodable message' : v.reason ?? 'error');
+        }
         const text = ex.ctx.text(row.text, { ...ex.vars(), ...v.vars });
         return this.send(buildRetrieveConfError({
-          transactionId: ex.session.transactionid, version: this.version, status: row.status, text, date: Date.now() / 1000,
+          transactionId: ex.session.transactionid, version: this.version, status: row.status, text,
+          date: Date.now() / 1000,
         }));
       }
     }
@@ -299,7 +309,8 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   if (cached !== null) {
     // A retry of a download that was blocked (and maybe cut mid-comforting): answered at once.
     const reason = `cached verdict: ${cached.reason}`;
-    ex.finish(verdictOf({ kind: 'refuse', reason: 'content' }, 0, { subtype: cached.subtype, reason }), { status: 200 });
+    const v = verdictOf({ kind: 'refuse', reason: 'content' }, 0, { subtype: cached.subtype, reason });
+    ex.finish(v, { status: 200 });
     const text = ctx.text('retrieve.blocked', { ...ex.vars(), reason: cached.reason });
     return reply.code(200).type(MMS).send(Buffer.from(buildRetrieveConfError({ text, date: Date.now() / 1000 })));
   }
@@ -312,11 +323,13 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
     ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });
     const status = kind === 'timeout' ? 504 : 502;
     ex.finish(verdictOf({ kind: 'forward' }, 0), { status, error: `upstream ${kind}: ${(e as Error).message}` });
-    return reply.code(status).type('text/plain').send(`mmsguard: MMSC ${kind === 'timeout' ? 'timed out' : 'unreachable'}\n`);
+    const what = kind === 'timeout' ? 'timed out' : 'unreachable';
+    return reply.code(status).type('text/plain').send(`mmsguard: MMSC ${what}\n`);
   }
   const headers = responseHeaders(res.headers);
   if (res.statusCode !== 200) {
-    ex.finish(verdictOf({ kind: 'forward' }, 0, { reason: `upstream status ${res.statusCode}` }), { status: res.statusCode });
+    const v = verdictOf({ kind: 'forward' }, 0, { reason: `upstream status ${res.statusCode}` });
+    ex.finish(v, { status: res.statusCode });
     return reply.code(res.statusCode).headers(headers).send(res.body);
   }
   const t = new Download(ex, ctx.config.mm1, res, headers);

@@ -39,7 +39,8 @@ export function soapRoot(root: MimePart): MimePart | null {
 export function parseMm7Message(body: Uint8Array, contentType: string): Mm7Message {
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'text/xml') {
-    return { soap: parseSoap(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')), attachments: [], unattributed: [] };
+    const xml = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    return { soap: parseSoap(xml), attachments: [], unattributed: [] };
   }
   const parsed = parseMime(body, contentType);
   const root = soapRoot(parsed.root);
@@ -47,7 +48,8 @@ export function parseMm7Message(body: Uint8Array, contentType: string): Mm7Messa
   const soap = parseSoap(Buffer.from(decodedBody(root)).toString('utf8'));
   const attachments = leaves(parsed.root).filter((l) => l !== root).map((part) => ({
     part,
-    name: part.contentType.params['name'] ?? part.contentLocation ?? (part.contentId !== null ? normalizeCid(part.contentId) : null),
+    name: part.contentType.params['name'] ?? part.contentLocation
+      ?? (part.contentId !== null ? normalizeCid(part.contentId) : null),
   }));
   return { soap, attachments, unattributed: parsed.unattributed };
 }

@@ -7,7 +7,9 @@
  * format corrupt, 4006 service unavailable, 4007 service denied.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, replaceParts, type Mm7Reply, type ReplyFor } from '@mmsguard/mm7';
+import {
+  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, replaceParts, type Mm7Reply, type ReplyFor,
+} from '@mmsguard/mm7';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext } from '../context.js';
 import { RETRY_AFTER_S, replyRow } from '../errors.js';
@@ -46,20 +48,24 @@ function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
   const vasp = soap.vaspId ?? soap.sender;
   const parts = m.attachments.map((a) => a.part);
   const byStart = new Map(parts.map((p) => [p.start, p]));
+  const dupeKey = (): string | null => (parts.length === 0 ? null : `mm7:${checksumOf(parts.map(decodedBody))}`);
   return {
     envelope, targets, listed: true,
     // Per VASP (flood) and per attachment content (duplicates), SubmitReq only.
     counts: soap.operation === 'SubmitReq'
       ? [
         { kind: 'flood', thresholds: bulk.mm7Flood, key: () => (vasp === null ? null : `vasp:${vasp}`) },
-        { kind: 'dupe', thresholds: bulk.mm7Dupe, key: () => (parts.length === 0 ? null : `mm7:${checksumOf(parts.map(decodedBody))}`) },
+        { kind: 'dupe', thresholds: bulk.mm7Dupe, key: dupeKey },
       ]
       : [],
     cacheKey: `sha:${sha256(body)}`,
     rebuild: (reps: readonly Replacement[]) => {
-      const found = reps.map((r) => ({ part: r.target.path?.[0] === undefined ? undefined : byStart.get(r.target.path[0]), text: r.text }));
-      if (found.some((f) => f.part === undefined)) return null;
-      return replaceParts(body, found.map((f) => ({ part: f.part!, text: f.text })));
+      const found = reps.flatMap((r) => {
+        const part = r.target.path?.[0] === undefined ? undefined : byStart.get(r.target.path[0]);
+        return part === undefined ? [] : [{ part, text: r.text }];
+      });
+      // A target with no MIME part of its own (bytes outside every part) cannot be replaced.
+      return found.length === reps.length ? replaceParts(body, found) : null;
     },
   };
 }
@@ -109,7 +115,9 @@ class Mm7Request implements Adapter {
     const tid = peekTransactionId(head);
     if (tid === null) return null;
     this.replyFor = { ...NO_REQUEST, transactionId: tid };
-    return { msgtype: null, transactionId: tid, sender: null, senderVouched: false, to: [], recipients: [], subject: null };
+    return {
+      msgtype: null, transactionId: tid, sender: null, senderVouched: false, to: [], recipients: [], subject: null,
+    };
   }
 
   async render(v: Verdict, r: BodyResult): Promise<void> {
@@ -128,10 +136,12 @@ class Mm7Request implements Adapter {
         ex.reply.hijack();
         ex.reply.raw.destroy();
         return;
-      case 'hide':
+      case 'hide': {
         t.cut('hidden');
         ex.finish(v, { status: 200 });
-        return this.send(buildRsp(this.replyFor, Mm7Status.SUCCESS, undefined, undefined, `mmsguard-${Date.now().toString(36)}`));
+        const messageId = `mmsguard-${Date.now().toString(36)}`;
+        return this.send(buildRsp(this.replyFor, Mm7Status.SUCCESS, undefined, undefined, messageId));
+      }
       case 'refuse':
       case 'transient': {
         t.cut(o.reason);
@@ -140,7 +150,8 @@ class Mm7Request implements Adapter {
         const reply = this.fault(row.code, details(v, t.limit), row.text, v);
         const status = row.http ?? reply.httpStatus;
         ex.finish(v, { status });
-        return this.send({ ...reply, httpStatus: status }, o.reason === 'busy' ? { 'retry-after': String(RETRY_AFTER_S) } : {});
+        const retry = o.reason === 'busy' ? { 'retry-after': String(RETRY_AFTER_S) } : {};
+        return this.send({ ...reply, httpStatus: status }, retry);
       }
     }
   }
@@ -170,9 +181,12 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
   const cl = v === undefined ? null : /^\d+$/.test(v) ? Number(v) : NaN;
   if ((type !== 'multipart/related' && type !== 'text/xml') || Number.isNaN(cl)) {
     const reason = `content type ${type || 'none'} is not MM7`;
-    ex.finish(verdictOf({ kind: 'refuse', reason: 'bad-request' }, 0, { subtype: 'malformed', reason }), { status: 500 });
+    ex.finish(verdictOf({ kind: 'refuse', reason: 'bad-request' }, 0, { subtype: 'malformed', reason }), {
+      status: 500,
+    });
     const detail = 'expected multipart/related or text/xml';
-    const r = buildFault(NO_REQUEST, Mm7Status.FORMAT_CORRUPT, detail, ctx.text('mm7.corrupt', { ...ex.vars(), reason: detail }));
+    const text = ctx.text('mm7.corrupt', { ...ex.vars(), reason: detail });
+    const r = buildFault(NO_REQUEST, Mm7Status.FORMAT_CORRUPT, detail, text);
     return reply.code(r.httpStatus).type(r.contentType).send(r.body);
   }
   const transfer = new Upload(ex, ctx.config.mm7, cl, ctx.mm7Upstream, upstreamHeaders(ctx, req));
