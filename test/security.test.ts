@@ -93,4 +93,14 @@ describe('admin listener', () => {
     expect((await fetch(`${stack.admin}/metrics`, { headers: { authorization: 'Bearer t0ken' } })).status).toBe(200);
     expect((await fetch(`${stack.admin}/healthz`)).status).toBe(200);
   });
+
+  it('accepts the Bearer scheme in any case (issue 14: `bearer` is the same scheme), never a wrong token', async () => {
+    stack = await startStack({ ADMIN_TOKEN: 't0ken' });
+    for (const auth of ['bearer t0ken', 'BEARER t0ken', 'Bearer  t0ken']) {
+      expect((await fetch(`${stack.admin}/metrics`, { headers: { authorization: auth } })).status, auth).toBe(200);
+    }
+    for (const auth of ['bearer t0ke', 'bearer t0kenX', 'Basic t0ken', 'bearert0ken', 't0ken']) {
+      expect((await fetch(`${stack.admin}/metrics`, { headers: { authorization: auth } })).status, auth).toBe(401);
+    }
+  });
 });

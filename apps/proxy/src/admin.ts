@@ -4,9 +4,22 @@
  * protection's blocks and counts. Everything but /healthz needs
  * `Authorization: Bearer ADMIN_TOKEN` when ADMIN_TOKEN is set.
  */
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { releaseBulk, topCounts } from '@mmsguard/policy';
 import type { ProxyContext } from './context.js';
+
+/**
+ * `Authorization: Bearer TOKEN`. The scheme is case-insensitive (RFC 9110 §11.1: `bearer` and `BEARER`
+ * are the same scheme); the token is compared in constant time.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^bearer[ ]+(\S+)[ ]*$/i.exec(header ?? '');
+  if (m?.[1] === undefined) return false;
+  const got = Buffer.from(m[1]);
+  const want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
 
 export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
   const app = Fastify({ logger: false });
@@ -15,7 +28,9 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
     // /healthz stays open for liveness probes; readiness and metrics need the bearer token.
     app.addHook('onRequest', async (req, reply) => {
       if (req.url.startsWith('/healthz')) return;
-      if (req.headers.authorization !== `Bearer ${token}`) await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+      if (!bearerMatches(req.headers.authorization, token)) {
+        await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+      }
     });
   }
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
@@ -60,9 +75,12 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
       const mm1 = await topCounts(store, kind, kind === 'flood' ? bulk.flood : bulk.dupe, now, limit);
       const mm7 = await topCounts(store, kind, kind === 'flood' ? bulk.mm7Flood : bulk.mm7Dupe, now, limit);
       const isMm7 = (k: string): boolean => k.startsWith(kind === 'flood' ? 'vasp:' : 'mm7:');
+      const window = (k: 'flood' | 'dupe' | 'mm7Flood' | 'mm7Dupe'): number => (bulk[k][0]?.windowMs ?? 0) / 1000;
       const rows = [
-        ...mm1.filter((r) => !isMm7(r.key)).map((r) => ({ service: 'MM1', ...r, window_s: (bulk[kind === 'flood' ? 'flood' : 'dupe'][0]?.windowMs ?? 0) / 1000 })),
-        ...mm7.filter((r) => isMm7(r.key)).map((r) => ({ service: 'MM7', ...r, window_s: (bulk[kind === 'flood' ? 'mm7Flood' : 'mm7Dupe'][0]?.windowMs ?? 0) / 1000 })),
+        ...mm1.filter((r) => !isMm7(r.key)).map((r) => ({ service: 'MM1', ...r, window_s: window(kind) })),
+        ...mm7.filter((r) => isMm7(r.key)).map((r) => ({
+          service: 'MM7', ...r, window_s: window(kind === 'flood' ? 'mm7Flood' : 'mm7Dupe'),
+        })),
       ];
       return reply.send({ counts: rows });
     });
