@@ -293,8 +293,9 @@ export function refill(ticks: number, elapsed: number, rate: number, burst: numb
 /**
  * The arithmetic of one take, for stores: @mmsguard/state-redis runs the same steps in Lua, and the
  * conformance suite checks they agree. Time and day only move forward: a take stamped earlier than the
- * last one (another instance's slower clock) neither refills nor reopens yesterday. `expiresAt`: from
- * then on the state equals a fresh key's and may be dropped. Call assertQuotaTake first.
+ * last one (another instance's slower clock) neither refills nor reopens yesterday. A reloaded rule
+ * applies from the next take on. `expiresAt`: from then on the state equals a fresh key's under any
+ * rule, and may be dropped. Call assertQuotaTake first.
  */
 export function takeToken(
   prev: BucketState | null, spec: QuotaSpec, now: number,
@@ -306,10 +307,14 @@ export function takeToken(
   let ticks: number | null = null;
   let ts = now;
   if (rate !== null) {
-    ticks = spec.burst * TICKS_PER_TOKEN;
-    if (prev !== null && prev.ticks !== null) {
+    const cap = spec.burst * TICKS_PER_TOKEN;
+    ticks = cap;
+    if (prev !== null && prev.ticks !== null && prev.rate !== null) {
       ts = Math.max(prev.ts, now);
-      ticks = refill(prev.ticks, ts - prev.ts, rate, spec.burst);
+      // The time since the last take passed under that take's rule; a bucket full under it is full under
+      // a reloaded rule too (so a key dropped once full loses nothing), and a smaller burst caps it.
+      const was = refill(prev.ticks, ts - prev.ts, prev.rate, prev.burst);
+      ticks = was >= prev.burst * TICKS_PER_TOKEN ? cap : Math.min(cap, was);
     }
   }
   let reason: QuotaResult['reason'] = null;

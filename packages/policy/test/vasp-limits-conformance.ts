@@ -97,6 +97,15 @@ export function quotaStoreConformance(
     expect((await s.take(k, specAt(T0, { ratePerSec: 1, burst: 10 }), T0)).tokens).toBe(9);
     expect(brief(await s.take(k, specAt(T0, { ratePerSec: 1, burst: 2 }), T0))).toEqual([true, null, 1, 2, 0]);
     expect(brief(await s.take(k, specAt(T0, { daily: 5 }), T0))).toEqual([true, null, null, 3, 0]);
+    // the time since the last take refills at that take's rule (1/s); full under it is full under the new one
+    const r = `${k}-reload`;
+    expect((await s.take(r, specAt(T0, { ratePerSec: 1, burst: 1 }), T0)).tokens).toBe(0);
+    const slow = specAt(T0, { ratePerSec: 1 / 3600, burst: 5 });
+    expect(brief(await s.take(r, slow, T0 + 500))).toEqual([false, 'rate', 0.5, 1, 1_800_000]);
+    expect(brief(await s.take(r, slow, T0 + 1000))).toEqual([false, 'rate', 1_800_500 / 3_600_000, 1, 1_799_500]);
+    const f = `${k}-full`;
+    await s.take(f, specAt(T0, { ratePerSec: 1, burst: 1 }), T0);
+    expect(brief(await s.take(f, slow, T0 + 1000))).toEqual([true, null, 4, 2, 0]);
   }));
 
   it('takes exactly the tokens there are when takes land at once', withStore(async (s, k) => {

@@ -28,7 +28,7 @@ local rate = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
 local daily = tonumber(ARGV[4])
 local per = tonumber(ARGV[8])
-local s = redis.call('HMGET', KEYS[1], 'ticks', 'ts', 'used', 'day', 'dayends')
+local s = redis.call('HMGET', KEYS[1], 'ticks', 'ts', 'used', 'day', 'dayends', 'rate', 'burst')
 local used, day, dayends = 0, ARGV[5], tonumber(ARGV[6])
 local pends = tonumber(s[5])
 if pends and pends >= dayends then
@@ -41,11 +41,14 @@ local ticks = nil
 local ts = now
 if rate then
   ticks = cap
-  local pt, pts = tonumber(s[1]), tonumber(s[2])
-  if pt and pts then
+  local pt, pts, pr, pb = tonumber(s[1]), tonumber(s[2]), tonumber(s[6]), tonumber(s[7])
+  if pt and pts and pr and pb then
     ts = math.max(pts, now)
+    local pcap = pb * per
     local elapsed = ts - pts
-    if elapsed > (cap - pt) / rate + 1 then ticks = cap else ticks = math.min(cap, pt + elapsed * rate) end
+    local was
+    if elapsed > (pcap - pt) / pr + 1 then was = pcap else was = math.min(pcap, pt + elapsed * pr) end
+    if was >= pcap then ticks = cap else ticks = math.min(cap, was) end
   end
 end
 local reason = ''
