@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { post, startStack, type Stack } from './harness.js';
-import { eicar, sendReq, text } from './pdus.js';
+import { eicar, sendReq, sendReqFrom, text } from './pdus.js';
 import { eicarBytes } from '@mmsguard/scan';
 import { postMm7, submitReq } from './mm7-submit.js';
 
@@ -44,7 +44,7 @@ describe('MSISDN lists', () => {
     expect(s.logs.find((l) => l['event'] === 'msisdn-list-invalid')?.['msg']).toMatch(/a\.list:2: unknown type/);
   });
 
-  it('applies to MM7 too: a listed recipient blocks with 4007, an exempt one is forwarded unscanned', async () => {
+  it('applies to MM7 too: a listed recipient blocks with 4007; an exempt recipient lifts nothing (issue 14 class 3)', async () => {
     const list = join(dir, 'mm7.list');
     writeFileSync(list, ['block simple +4790000066', 'exempt simple +4790000067'].join('\n'));
     stack = await startStack({ MSISDN_LIST: list });
@@ -53,8 +53,26 @@ describe('MSISDN lists', () => {
     expect(blocked.status).toBe(500);
     expect(blocked.text).toMatch(/<StatusCode>4007<\/StatusCode>/);
     const exempt = await postMm7(s.mm7, submitReq({ vaspId: 'V', to: '+4790000067', attachments: [{ name: 'e.com', type: 'application/octet-stream', data: eicarBytes() }] }));
-    expect(exempt.status).toBe(200);
-    expect(s.sim.mm7Bodies).toHaveLength(1);
-    expect(s.logs.filter((l) => l['type'] === 'utm').map((l) => [l['service'], l['subtype'], l['action']])).toEqual([['MM7', 'msisdn-filter', 'blocked'], ['MM7', 'msisdn-filter', 'passthrough']]);
+    expect(exempt.status).toBe(500);
+    expect(exempt.text).toMatch(/<StatusCode>2004<\/StatusCode>/);
+    expect(s.sim.mm7Bodies).toHaveLength(0);
+    expect(s.logs.filter((l) => l['type'] === 'utm').map((l) => [l['service'], l['subtype'], l['action']])).toEqual([
+      ['MM7', 'msisdn-filter', 'blocked'], ['MM7', 'msisdn-filter', 'monitored'], ['MM7', 'virus', 'blocked'],
+    ]);
+  });
+
+  it('exempts only a sender a trusted gateway vouches for: never a recipient, never a From (issue 14 class 3)', async () => {
+    const list = join(dir, 'exempt.list');
+    writeFileSync(list, ['exempt simple +4790000001', 'exempt simple +4790000077'].join('\n'));
+    stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1', MSISDN_LIST: list });
+    const s = stack;
+    // The To of sendReq is +4790000001: an attacker names an exempt recipient (To, Cc or Bcc).
+    expect(status((await post(s.proxy, sendReq([eicar()]))).body)).toBe(0xe5);
+    // A From the handset wrote itself, with no MSISDN header from the gateway.
+    const fromExempt = sendReqFrom([eicar()], '+4790000077/TYPE=PLMN', 'T-forged');
+    expect(status((await post(s.proxy, fromExempt)).body)).toBe(0xe5);
+    // The same number, vouched for by the gateway: exempt, as configured.
+    expect(status((await post(s.proxy, sendReq([eicar()], 'T-vouched'), from('+4790000077'))).body)).toBe(0x80);
+    expect(s.sim.received).toHaveLength(1);
   });
 });

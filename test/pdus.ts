@@ -53,3 +53,15 @@ export function singleBodyReq(data: Uint8Array, tid = 'T-e2e-1', msgType = 0x80)
   ];
   return encode({ headers, contentType: { mediaType: 'application/octet-stream', params: [] }, body: data });
 }
+
+/** An m-send-req whose From names an address (no insert-address token): what a handset claims itself. */
+export function sendReqFrom(parts: PartInit[], from: string, tid = 'T-e2e-1'): Uint8Array {
+  const headers: MmsHeader[] = [
+    { type: 'well-known', code: 0x0c, name: '', value: { kind: 'octet', value: 0x80 } },
+    { type: 'well-known', code: 0x18, name: '', value: { kind: 'text', value: tid } },
+    { type: 'well-known', code: 0x0d, name: '', value: { kind: 'octet', value: 0x92 } },
+    { type: 'well-known', code: 0x09, name: '', value: { kind: 'from', address: { text: from, charset: null } } },
+    { type: 'well-known', code: 0x17, name: '', value: { kind: 'encoded-string', value: { text: '+4790000002/TYPE=PLMN', charset: null } } },
+  ];
+  return encode({ headers, contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] }, parts });
+}

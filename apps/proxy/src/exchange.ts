@@ -14,7 +14,7 @@ import type { Envelope, Verdict } from './pipeline/inspection.js';
 import { utmRecord, verdictRecord, type Session, type UtmEvent, type VerdictFields } from './records.js';
 import type { TemplateVars } from './templates.js';
 import type { Upstream } from './upstream.js';
-import { trustedMsisdn } from './protocols/identity.js';
+import { isTrustedGateway, trustedMsisdn } from './protocols/identity.js';
 
 /** How the exchange ended on the wire: the HTTP status sent, or why the delivery failed. */
 export interface Delivery {
@@ -30,6 +30,8 @@ export class Exchange {
   readonly session: Session;
   /** The MSISDN a trusted gateway vouched for (MSISDN header), or null; read once per message. */
   readonly msisdn: string | null;
+  /** The request comes from a TRUSTED_GATEWAYS address. */
+  readonly fromTrustedGateway: boolean;
   envelope: Envelope | null = null;
   private readonly events: UtmEvent[] = [];
   private finished = false;
@@ -52,6 +54,7 @@ export class Exchange {
       msgtype: null, transactionid: null, from: null, to: null,
     };
     this.msisdn = trustedMsisdn(ctx, req);
+    this.fromTrustedGateway = isTrustedGateway(ctx, req);
   }
 
   /** What the adapter read from the message; the logs name the sender as policy counts it. */

@@ -27,26 +27,29 @@ export function checksumOf(pieces: Iterable<Uint8Array | string>): string {
 }
 
 /**
- * The MSISDN list against the sender and every recipient (first matching rule wins). Notes the UTM
- * event (not for exempt-mass, which only skips counting) and counts the metric. With MSISDN_HASH_KEY
- * the record names the rule's pattern pseudonymised, like every other address in the logs.
+ * The MSISDN list against the sender and every recipient (first matching rule wins); says who matched
+ * and counts the metric. What the hit means (policy `listOutcome`) and its record are the caller's.
+ * With MSISDN_HASH_KEY the note names the rule's pattern pseudonymised, like every address in the logs.
  */
 export function listCheck(ex: Exchange, e: Envelope): (ListHit & { readonly note: string }) | null {
   const { ctx } = ex;
   if (ctx.msisdnList === null) return null;
   const norm = (a: string | null): string => (a === null ? '' : normalizeAddress(a, ctx.config.msisdnPrefixes));
+  const rules = ctx.msisdnList.value;
   const sender = norm(e.sender);
-  const hit = matchList(ctx.msisdnList.value, [sender, ...e.recipients.map(norm)]);
+  const bySender = sender === '' ? null : matchList(rules, [sender]);
+  const byRecipient = matchList(rules, e.recipients.map(norm));
+  // The first matching rule wins, except that a recipient's exemption never shadows a rule on the sender
+  // (a recipient cannot exempt a message, policy listOutcome; the sender's own rule still applies).
+  const recipientFirst = byRecipient !== null && (bySender === null
+    || (byRecipient.rule.line < bySender.rule.line && !byRecipient.rule.action.startsWith('exempt')));
+  const hit = recipientFirst ? byRecipient : bySender;
   if (hit === null) return null;
   const { rule } = hit;
-  const who = hit.address === sender && sender !== '' ? 'sender' : 'recipient';
+  const who = recipientFirst ? 'recipient' : 'sender';
   const pattern = ctx.config.msisdnHashKey === null ? rule.pattern : ctx.redact(rule.pattern);
   const note = `(${rule.action} by ${ctx.msisdnList.path}:${rule.line}, ${rule.type} ${pattern ?? ''})`;
   ctx.metrics.bulk.inc({ service: ex.service, kind: 'msisdn-filter', action: rule.action });
-  if (rule.action !== 'exempt-mass') {
-    const role = rule.action === 'block' ? 'cause' : rule.action === 'monitor' ? 'monitored' : 'passthrough';
-    ex.note({ subtype: 'msisdn-filter', role, part: NO_PART, finding: null, note });
-  }
   return { action: rule.action, who, note };
 }
 

@@ -32,7 +32,15 @@ export async function inspect(
   const bytes = body.length;
   // 1–2. The MSISDN list, and the exemptions it may grant.
   const listed = m.listed ? listCheck(ex, m.envelope) : null;
-  const list = listOutcome(listed === null ? null : { action: listed.action, who: 'sender' }, true);
+  const list = listOutcome(listed, m.envelope.senderVouched);
+  if (listed !== null && listed.action !== 'exempt-mass') {
+    // An exemption the sender is not trusted for (a From, a recipient) lifts nothing: on record as seen.
+    const role = listed.action === 'block' ? 'cause' : list.outcome !== null ? 'passthrough' : 'monitored';
+    const ignored = listed.action === 'exempt' && !list.honoured
+      ? ' not honoured: no sender vouched for by a trusted gateway'
+      : '';
+    ex.note({ subtype: 'msisdn-filter', role, part: NO_PART, finding: null, note: `${listed.note}${ignored}` });
+  }
   if (list.outcome !== null && listed !== null) {
     const denied = list.outcome.kind === 'refuse';
     return verdictOf(list.outcome, bytes, {

@@ -12,11 +12,15 @@ function clientAddress(req: FastifyRequest): string {
   return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
+export function isTrustedGateway(ctx: ProxyContext, req: FastifyRequest): boolean {
+  return ctx.config.isTrustedGateway(clientAddress(req));
+}
+
 /** The MSISDN header, believed only from a configured WAP gateway; null otherwise. */
 export function trustedMsisdn(ctx: ProxyContext, req: FastifyRequest): string | null {
   const v = req.headers[ctx.config.msisdnHeader];
   if (typeof v !== 'string') return null;
-  if (!ctx.config.trustedGateways.has(clientAddress(req))) return null;
+  if (!ctx.config.isTrustedGateway(clientAddress(req))) return null;
   if (ctx.config.msisdnEncoding === 'plain') return v;
   const decoded = decodeHexMsisdn(v);
   if (decoded === null) {
@@ -39,7 +43,7 @@ export function decodeHexMsisdn(v: string): string | null {
 /** Upstream request headers; an MSISDN header from an untrusted address is dropped and logged. */
 export function upstreamHeaders(ctx: ProxyContext, req: FastifyRequest): Record<string, string | string[]> {
   const name = ctx.config.msisdnHeader;
-  const untrusted = req.headers[name] !== undefined && !ctx.config.trustedGateways.has(clientAddress(req));
+  const untrusted = req.headers[name] !== undefined && !ctx.config.isTrustedGateway(clientAddress(req));
   if (untrusted) {
     ctx.log.warn({
       event: 'untrusted-msisdn', header: name, srcip: req.socket.remoteAddress ?? '',

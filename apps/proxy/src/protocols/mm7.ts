@@ -32,7 +32,8 @@ function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
   const envelope: Envelope = {
     msgtype: soap.operation, transactionId: soap.transactionId,
     direction: FROM_MMSC.has(soap.operation) ? 'incoming' : 'outgoing',
-    sender: soap.sender ?? soap.vaspId, senderVouched: false,
+    // A VASP's SenderAddress is its own claim; only a connection from a trusted gateway vouches for it.
+    sender: soap.sender ?? soap.vaspId, senderVouched: ex.fromTrustedGateway,
     to: soap.recipients, recipients: soap.recipients, subject: null,
   };
   const targets: Leaf[] = m.attachments.map((a, i) => ({
