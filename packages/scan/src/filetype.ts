@@ -7,7 +7,10 @@
 import { fileTypeFromBuffer } from 'file-type';
 
 export interface FileTypeInfo {
-  /** Our vocabulary (what FILE_FILTER lists): exe, dll, elf, macho, msi, ole, apk, jar, zip, gzip, tar, 7z, rar, pdf, sh, bat, cmd, vbs, js, ps1, or file-type's extension (jpg, png ...); null when unknown. */
+  /**
+   * Our vocabulary (what FILE_FILTER lists): exe, dll, elf, macho, msi, ole, apk, jar, zip, gzip, tar, 7z, rar, pdf,
+   * sh, bat, cmd, vbs, js, ps1, or file-type's extension (jpg, png, bz2, xz ...); null when unknown.
+   */
   readonly type: string | null;
   readonly mime: string | null;
   /** The type the declared name or media type suggests, for the log's declared-vs-detected comparison. */
@@ -18,7 +21,9 @@ const enc = new TextEncoder();
 const ANDROID_MANIFEST = enc.encode('AndroidManifest.xml');
 const JAR_MANIFEST = enc.encode('META-INF/MANIFEST.MF');
 // MSI database root storage CLSID {000C1084-0000-0000-C000-000000000046}, as stored (little-endian fields).
-const MSI_CLSID = Uint8Array.of(0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46);
+const MSI_CLSID = Uint8Array.of(
+  0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46,
+);
 
 function contains(data: Uint8Array, needle: Uint8Array): boolean {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(needle) >= 0;
@@ -34,9 +39,11 @@ function peType(data: Uint8Array): 'exe' | 'dll' | null {
 }
 
 const BY_EXTENSION: Record<string, string> = {
-  exe: 'exe', dll: 'dll', elf: 'elf', so: 'elf', msi: 'msi', apk: 'apk', jar: 'jar', zip: 'zip', gz: 'gzip', tgz: 'gzip',
+  exe: 'exe', dll: 'dll', elf: 'elf', so: 'elf', msi: 'msi', apk: 'apk', jar: 'jar', zip: 'zip', gz: 'gzip',
+  tgz: 'gzip',
   tar: 'tar', '7z': '7z', rar: 'rar', pdf: 'pdf', sh: 'sh', bat: 'bat', cmd: 'cmd', vbs: 'vbs', vbe: 'vbs', js: 'js',
-  jse: 'js', ps1: 'ps1', com: 'exe', scr: 'exe', jpg: 'jpg', jpeg: 'jpg', png: 'png', gif: 'gif', txt: 'txt', smil: 'smil',
+  jse: 'js', ps1: 'ps1', com: 'exe', scr: 'exe', jpg: 'jpg', jpeg: 'jpg', png: 'png', gif: 'gif', txt: 'txt',
+  smil: 'smil',
 };
 
 const SCRIPT_BY_NAME = new Set(['bat', 'cmd', 'vbs', 'js', 'ps1']);
@@ -60,11 +67,15 @@ function declaredType(name: string | null | undefined, mediaType: string | null 
   return sub.length > 0 ? sub : null;
 }
 
-export async function detectFileType(data: Uint8Array, name?: string | null, mediaType?: string | null): Promise<FileTypeInfo> {
+export async function detectFileType(
+  data: Uint8Array, name?: string | null, mediaType?: string | null,
+): Promise<FileTypeInfo> {
   const declared = declaredType(name, mediaType);
   const pe = peType(data);
   if (pe !== null) return { type: pe, mime: 'application/x-msdownload', declared };
-  if (data.length >= 2 && data[0] === 0x23 && data[1] === 0x21) return { type: 'sh', mime: 'text/x-shellscript', declared };
+  if (data.length >= 2 && data[0] === 0x23 && data[1] === 0x21) {
+    return { type: 'sh', mime: 'text/x-shellscript', declared };
+  }
   let ft: Awaited<ReturnType<typeof fileTypeFromBuffer>>;
   try {
     // Magic numbers sit at the start (tar's at 257); 64 KiB bounds file-type's work on big parts.
@@ -84,6 +95,8 @@ export async function detectFileType(data: Uint8Array, name?: string | null, med
   }
   // No magic: scripts are only recognisable by their declared name.
   const ext = extOf(name);
-  if (ext !== null && SCRIPT_BY_NAME.has(BY_EXTENSION[ext] ?? '')) return { type: BY_EXTENSION[ext] ?? ext, mime: null, declared };
+  if (ext !== null && SCRIPT_BY_NAME.has(BY_EXTENSION[ext] ?? '')) {
+    return { type: BY_EXTENSION[ext] ?? ext, mime: null, declared };
+  }
   return { type: null, mime: null, declared };
 }

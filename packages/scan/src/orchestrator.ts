@@ -44,11 +44,14 @@ export async function scanWithEngine(
   const timeout = new Promise<ScanOutcome>((resolve) => {
     timer = setTimeout(() => {
       ctl.abort(new Error('scan timeout'));
-      resolve({ kind: 'error', code: ScanErrorCode.TIMEOUT, message: `${engine.name} gave no answer within ${timeoutMs} ms` });
+      const message = `${engine.name} gave no answer within ${timeoutMs} ms`;
+      resolve({ kind: 'error', code: ScanErrorCode.TIMEOUT, message });
     }, timeoutMs);
   });
   const run = engine.scan(target, ctl.signal).catch(
-    (e: unknown): ScanOutcome => ({ kind: 'error', code: ScanErrorCode.ENGINE, message: `${engine.name}: ${errorMessage(e)}` }),
+    (e: unknown): ScanOutcome => ({
+      kind: 'error', code: ScanErrorCode.ENGINE, message: `${engine.name}: ${errorMessage(e)}`,
+    }),
   );
   try {
     const outcome = await Promise.race([run, timeout, aborted]);

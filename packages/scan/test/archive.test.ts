@@ -4,15 +4,21 @@ import { EICAR, enc, gzip, markEncrypted, pe, tar, zip } from './helpers.js';
 
 const engines = [new BuiltinEngine()];
 const inspect = (data: Uint8Array, name = 'part', fileFilter?: Set<string>, archiveLimits = DEFAULT_ARCHIVE_LIMITS) =>
-  inspectTarget({ path: name, data, name }, { engines, timeoutMs: 5000, archiveLimits, ...(fileFilter ? { fileFilter } : {}) });
+  inspectTarget({ path: name, data, name }, {
+    engines, timeoutMs: 5000, archiveLimits, ...(fileFilter ? { fileFilter } : {}),
+  });
 
 describe('archives are opened and every member is scanned', () => {
   it('finds EICAR inside zip, gzip, tar and tar.gz, naming the member path', async () => {
     const inZip = await inspect(zip({ 'docs/readme.txt': enc('hi'), 'eicar.com': EICAR }), 'a.zip');
     expect(inZip.verdict).toBe('infected');
-    expect(inZip.findings).toContainEqual({ kind: 'infected', path: 'a.zip/eicar.com', engine: 'builtin', name: 'Eicar-Test-Signature' });
-    expect((await inspect(gzip(EICAR), 'eicar.com.gz')).findings[0]).toMatchObject({ kind: 'infected', path: 'eicar.com.gz/eicar.com' });
-    expect((await inspect(await tar({ 'x/eicar.com': EICAR }), 'a.tar')).findings[0]).toMatchObject({ path: 'a.tar/x/eicar.com' });
+    expect(inZip.findings).toContainEqual({
+      kind: 'infected', path: 'a.zip/eicar.com', engine: 'builtin', name: 'Eicar-Test-Signature',
+    });
+    const gz = await inspect(gzip(EICAR), 'eicar.com.gz');
+    expect(gz.findings[0]).toMatchObject({ kind: 'infected', path: 'eicar.com.gz/eicar.com' });
+    const t = await inspect(await tar({ 'x/eicar.com': EICAR }), 'a.tar');
+    expect(t.findings[0]).toMatchObject({ path: 'a.tar/x/eicar.com' });
     const tgz = await inspect(gzip(await tar({ 'eicar.com': EICAR })), 'a.tgz');
     expect(tgz.findings[0]).toMatchObject({ kind: 'infected', path: 'a.tgz/a.tar/eicar.com' });
   });
@@ -45,7 +51,8 @@ describe('archive limits are verdicts, never crashes', () => {
   });
 
   it('stops a gzip whose content exceeds the member limit', async () => {
-    const r = await inspect(gzip(new Uint8Array(3 * 1024 * 1024)), 'big.gz', undefined, { ...DEFAULT_ARCHIVE_LIMITS, maxMemberBytes: 1024 * 1024 });
+    const limits = { ...DEFAULT_ARCHIVE_LIMITS, maxMemberBytes: 1024 * 1024 };
+    const r = await inspect(gzip(new Uint8Array(3 * 1024 * 1024)), 'big.gz', undefined, limits);
     expect(r.verdict).toBe('unscannable');
   });
 
@@ -65,7 +72,9 @@ describe('archive limits are verdicts, never crashes', () => {
 
   it('reports encrypted zip members as unscannable', async () => {
     const r = await inspect(markEncrypted(zip({ 'secret.exe': pe() }, 6)), 'enc.zip');
-    expect(r.findings).toContainEqual({ kind: 'unscannable', path: 'enc.zip/secret.exe', reason: 'encrypted archive member' });
+    expect(r.findings).toContainEqual({
+      kind: 'unscannable', path: 'enc.zip/secret.exe', reason: 'encrypted archive member',
+    });
   });
 
   it('refuses a tar member with a huge declared size without reading it', async () => {

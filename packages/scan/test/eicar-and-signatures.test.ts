@@ -28,7 +28,8 @@ describe('EICAR, as AV engines detect it', () => {
     expect(isEicar(Buffer.concat([EICAR, Buffer.from([0x1a])]))).toBe(true);
     expect(isEicar(Buffer.concat([EICAR, Buffer.from('\r\n\x1a')]))).toBe(true);
     expect(isEicar(Buffer.concat([EICAR, Buffer.alloc(60, 0x1a)]))).toBe(true);
-    expect(new BuiltinEngine().scanSync(Buffer.concat([EICAR, Buffer.from([0x1a])]))).toMatchObject({ kind: 'infected' });
+    const ctrlZ = Buffer.concat([EICAR, Buffer.from([0x1a])]);
+    expect(new BuiltinEngine().scanSync(ctrlZ)).toMatchObject({ kind: 'infected' });
   });
 
   it('detects any mix of the five whitespace characters up to 128 bytes, and nothing longer', () => {
@@ -67,7 +68,8 @@ describe('ClamAV signature files', () => {
     expect(new BuiltinEngine(hsb.set).scanSync(data)).toEqual({ kind: 'infected', name: 'Test.Sha256' });
     expect(new BuiltinEngine(hdb.set).scanSync(enc('other'))).toEqual({ kind: 'clean' });
     // a size that does not match the data never matches
-    expect(new BuiltinEngine(parseSignatureText('c.hdb', `${md5}:1:Wrong.Size`).set).scanSync(data)).toEqual({ kind: 'clean' });
+    const wrongSize = parseSignatureText('c.hdb', `${md5}:1:Wrong.Size`).set;
+    expect(new BuiltinEngine(wrongSize).scanSync(data)).toEqual({ kind: 'clean' });
   });
 
   it('matches .ndb hex signatures with wildcards, gaps, alternatives and offsets', () => {
@@ -99,7 +101,10 @@ describe('ClamAV signature files', () => {
 
   it('reports every malformed line with file:line instead of skipping it', async () => {
     const f = join(tmp, 'bad.ndb');
-    writeFileSync(f, ['Good:0:*:41424344', 'NoPattern:0:*', 'BadHex:0:*:4142zz', 'BadOffset:0:EP+10:41424344', 'Gap:0:*:41{5-2}42', ''].join('\n'));
+    const lines = [
+      'Good:0:*:41424344', 'NoPattern:0:*', 'BadHex:0:*:4142zz', 'BadOffset:0:EP+10:41424344', 'Gap:0:*:41{5-2}42',
+    ];
+    writeFileSync(f, [...lines, ''].join('\n'));
     const r = parseSignatureText(f, (await import('node:fs')).readFileSync(f, 'utf8'));
     expect(r.problems.map((p) => p.line)).toEqual([2, 3, 4, 5]);
     expect(r.set.bodies.length).toBe(1);
@@ -108,7 +113,8 @@ describe('ClamAV signature files', () => {
   });
 
   it('refuses unreadable files and unknown file types', async () => {
-    await expect(loadSignatureFiles([join(tmp, 'missing.ndb')])).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE_IO' });
+    const missing = loadSignatureFiles([join(tmp, 'missing.ndb')]);
+    await expect(missing).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE_IO' });
     const f = join(tmp, 'x.ldb');
     writeFileSync(f, 'whatever');
     await expect(loadSignatureFiles([f])).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE' });

@@ -13,8 +13,10 @@ describe('file types by content', () => {
   it('detects ELF, zip, APK, JAR, gzip, tar, PDF and shebang scripts', async () => {
     expect((await detectFileType(elf())).type).toBe('elf');
     expect((await detectFileType(zip({ 'a.txt': enc('hi') }))).type).toBe('zip');
-    expect((await detectFileType(zip({ 'AndroidManifest.xml': enc('<m/>'), 'classes.dex': enc('dex') }))).type).toBe('apk');
-    expect((await detectFileType(zip({ 'META-INF/MANIFEST.MF': enc('Manifest-Version: 1.0\n'), 'a.class': enc('x') }))).type).toBe('jar');
+    const apk = zip({ 'AndroidManifest.xml': enc('<m/>'), 'classes.dex': enc('dex') });
+    expect((await detectFileType(apk)).type).toBe('apk');
+    const jar = zip({ 'META-INF/MANIFEST.MF': enc('Manifest-Version: 1.0\n'), 'a.class': enc('x') });
+    expect((await detectFileType(jar)).type).toBe('jar');
     expect((await detectFileType(gzip(enc('hello hello hello')))).type).toBe('gzip');
     expect((await detectFileType(await tar({ 'a.txt': enc('hi') }))).type).toBe('tar');
     expect((await detectFileType(enc('%PDF-1.4\n1 0 obj\n<<>>\nendobj\n'))).type).toBe('pdf');

@@ -13,7 +13,10 @@ const target = { path: 'p', data: new Uint8Array(1) };
 describe('the orchestrator', () => {
   it('turns a hanging engine into an error outcome at the timeout, and aborts its signal', async () => {
     let aborted = false;
-    const hang = engine('hang', (signal) => new Promise((resolve) => signal.addEventListener('abort', () => { aborted = true; resolve({ kind: 'clean' }); })));
+    const hang = engine('hang', (signal) => new Promise((resolve) => signal.addEventListener('abort', () => {
+      aborted = true;
+      resolve({ kind: 'clean' });
+    })));
     const r = await scanWithEngine(hang, target, 50);
     expect(r.outcome).toMatchObject({ kind: 'error', code: 'MMS_ERR_SCAN_TIMEOUT' });
     expect(aborted).toBe(true);
@@ -21,7 +24,9 @@ describe('the orchestrator', () => {
 
   it('turns a throwing engine into an error outcome', async () => {
     const boom = engine('boom', () => Promise.reject(new Error('kaput')));
-    expect((await scanWithEngine(boom, target, 1000)).outcome).toEqual({ kind: 'error', code: 'MMS_ERR_SCAN_ENGINE', message: 'boom: kaput' });
+    expect((await scanWithEngine(boom, target, 1000)).outcome).toEqual({
+      kind: 'error', code: 'MMS_ERR_SCAN_ENGINE', message: 'boom: kaput',
+    });
   });
 
   it('stops when the caller aborts', async () => {

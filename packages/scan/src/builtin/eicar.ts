@@ -10,7 +10,9 @@
  * The string is assembled at run time so this source file does not itself
  * trip a scanner.
  */
-const EICAR = new TextEncoder().encode(['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join(''));
+const EICAR = new TextEncoder().encode(
+  ['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join(''),
+);
 
 export const EICAR_NAME = 'Eicar-Test-Signature';
 export const EICAR_LENGTH = EICAR.length;

@@ -5,7 +5,7 @@
  * bounded by the target size; see bench/).
  */
 import { createHash } from 'node:crypto';
-import type { ScanEngine, ScanOutcome, ScanTarget } from '../types.js';
+import type { EngineInfo, ScanEngine, ScanOutcome, ScanTarget } from '../types.js';
 import { CLEAN } from '../types.js';
 import { EICAR_NAME, isEicar } from './eicar.js';
 import { loadVectorscan } from '@mmsguard/scan-vectorscan';
@@ -38,9 +38,15 @@ export class BuiltinEngine implements ScanEngine {
   private readonly anySize = new Map<string, string>();
   private readonly algosBySize = new Map<number, Set<Algo>>();
   private readonly anyAlgos = new Set<Algo>();
-  private readonly matcher: { readonly size: number; readonly slowCount: number; match(d: Uint8Array, a: TargetFilter): string | null };
+  private readonly matcher: {
+    readonly size: number;
+    readonly slowCount: number;
+    match(d: Uint8Array, a: TargetFilter): string | null;
+  };
   /** Which body matcher runs: the Vectorscan addon when built, else JavaScript. */
   readonly matcherKind: 'vectorscan' | 'js';
+  /** Fixed with the signatures: a readiness probe costs nothing, and a reload builds a new engine. */
+  private readonly info: EngineInfo;
 
   constructor(sigs: SignatureSet = { hashes: [], bodies: [] }, opts: BuiltinOptions = {}) {
     for (const h of sigs.hashes) {
@@ -60,20 +66,34 @@ export class BuiltinEngine implements ScanEngine {
     const native = opts.native === false || sigs.bodies.length === 0 ? null : loadVectorscan();
     this.matcher = native !== null ? new NativeBodyMatcher(sigs.bodies, native) : new BodyMatcher(sigs.bodies);
     this.matcherKind = native !== null ? 'vectorscan' : 'js';
+    const files = (sigs.files ?? []).map((f) => Object.freeze({ ...f, kinds: Object.freeze([...f.kinds]) }));
+    this.info = Object.freeze({
+      signatures: sigs.hashes.length + sigs.bodies.length, files: Object.freeze(files), eicar: true,
+    });
   }
 
   static async fromFiles(files: readonly string[], opts: BuiltinOptions = {}): Promise<BuiltinEngine> {
     return new BuiltinEngine(await loadSignatureFiles(files), opts);
   }
 
-  get stats(): { hashSignatures: number; bodySignatures: number; slowBodySignatures: number; matcher: 'vectorscan' | 'js' } {
+  get stats(): {
+    hashSignatures: number; bodySignatures: number; slowBodySignatures: number; matcher: 'vectorscan' | 'js';
+  } {
     let hashes = this.anySize.size;
     for (const m of this.bySize.values()) hashes += m.size;
-    return { hashSignatures: hashes, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount, matcher: this.matcherKind };
+    return {
+      hashSignatures: hashes, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount,
+      matcher: this.matcherKind,
+    };
   }
 
   ready(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** The signature files as loaded (path, SHA-256, count, kinds); EICAR is always on. */
+  describe(): Promise<EngineInfo> {
+    return Promise.resolve(this.info);
   }
 
   close(): Promise<void> {

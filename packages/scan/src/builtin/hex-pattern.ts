@@ -22,7 +22,10 @@ export interface Segment {
 
 export interface CompiledPattern {
   readonly segments: readonly Segment[];
-  /** A literal run of the first segment used to find candidates, and where it sits: [minOffset, maxOffset] from the segment start. */
+  /**
+   * A literal run of the first segment used to find candidates, and where it sits: [minOffset, maxOffset] from the
+   * segment start.
+   */
   readonly anchor: Uint8Array | null;
   readonly anchorMinOffset: number;
   readonly anchorMaxOffset: number;
@@ -60,7 +63,10 @@ export function compilePattern(src: string): CompiledPattern {
   let minGapBefore = 0;
   const close = (nextGap: number): void => {
     if (tokens.length === 0) throw new PatternError('empty pattern segment');
-    segments.push({ tokens, minGapBefore, minLen: tokens.reduce((n, t) => n + (t.t === 'gap' ? t.min : t.t === 'alt' ? Math.min(...t.options.map((o) => o.length)) : 1), 0) });
+    const minLen = tokens.reduce(
+      (n, t) => n + (t.t === 'gap' ? t.min : t.t === 'alt' ? Math.min(...t.options.map((o) => o.length)) : 1), 0,
+    );
+    segments.push({ tokens, minGapBefore, minLen });
     tokens = [];
     minGapBefore = nextGap;
   };
@@ -106,7 +112,9 @@ export function compilePattern(src: string): CompiledPattern {
   let offMin = 0;
   let offMax = 0;
   const flush = (): void => {
-    if (run.length > 0 && (best === null || run.length > best.bytes.length)) best = { bytes: run, min: runMin, max: runMax };
+    if (run.length > 0 && (best === null || run.length > best.bytes.length)) {
+      best = { bytes: run, min: runMin, max: runMax };
+    }
     run = [];
   };
   for (const t of first.tokens) {
@@ -185,7 +193,9 @@ export function matchTokens(data: Uint8Array, pos: number, tokens: readonly Toke
 }
 
 /** The match of `seg` with the smallest end among starts in [from, maxStart]; returns [start, end] or null. */
-export function findSegment(data: Uint8Array, seg: Segment, from: number, maxStart = data.length): [number, number] | null {
+export function findSegment(
+  data: Uint8Array, seg: Segment, from: number, maxStart = data.length,
+): [number, number] | null {
   const last = Math.min(maxStart, data.length - seg.minLen);
   let best: [number, number] | null = null;
   for (let s = Math.max(0, from); s <= last; s++) {

@@ -30,7 +30,8 @@ function bestGram(anchor: Uint8Array): number {
     const a = anchor[i] as number;
     const b = anchor[i + 1] as number;
     const c = anchor[i + 2] as number;
-    const score = (COMMON.has(a) ? 0 : 2) + (COMMON.has(b) ? 0 : 2) + (COMMON.has(c) ? 0 : 2) + (a !== b ? 1 : 0) + (b !== c ? 1 : 0);
+    const score = (COMMON.has(a) ? 0 : 2) + (COMMON.has(b) ? 0 : 2) + (COMMON.has(c) ? 0 : 2)
+      + (a !== b ? 1 : 0) + (b !== c ? 1 : 0);
     if (score > bestScore) {
       bestScore = score;
       best = i;
@@ -164,7 +165,9 @@ export class BodyMatcher {
     return null;
   }
 
-  private candidates(table: Map<number, Entry[]>, data: Uint8Array, key: number, gramPos: number, accepts: TargetFilter): string | null {
+  private candidates(
+    table: Map<number, Entry[]>, data: Uint8Array, key: number, gramPos: number, accepts: TargetFilter,
+  ): string | null {
     const list = table.get(key);
     if (list === undefined) return null;
     for (const { sig, gramAt } of list) {

@@ -25,7 +25,10 @@ function tokenRegex(t: Token): string {
 /** A Hyperscan (PCRE-subset) regex for the pattern, to be compiled with HS_FLAG_DOTALL. */
 export function patternToRegex(p: CompiledPattern): string {
   return p.segments
-    .map((seg, i) => (i === 0 ? '' : seg.minGapBefore > 0 ? `.{${seg.minGapBefore},}` : '.*') + seg.tokens.map(tokenRegex).join(''))
+    .map((seg, i) => {
+      const gap = i === 0 ? '' : seg.minGapBefore > 0 ? `.{${seg.minGapBefore},}` : '.*';
+      return gap + seg.tokens.map(tokenRegex).join('');
+    })
     .join('');
 }
 

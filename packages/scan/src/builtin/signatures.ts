@@ -6,9 +6,11 @@
  * Every line that cannot be loaded is reported as `file:line: reason`; a
  * loader that skipped bad lines silently would leave holes nobody sees.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ScanError, ScanErrorCode } from '../errors.js';
+import type { SignatureFileInfo, SignatureKind } from '../types.js';
 import { PatternError, compilePattern, type CompiledPattern } from './hex-pattern.js';
 
 export interface HashSignature {
@@ -36,6 +38,8 @@ export interface BodySignature {
 export interface SignatureSet {
   readonly hashes: readonly HashSignature[];
   readonly bodies: readonly BodySignature[];
+  /** The files these came from (loadSignatureFiles), for the engine to describe itself. */
+  readonly files?: readonly SignatureFileInfo[];
 }
 
 export interface SignatureProblem {
@@ -112,21 +116,32 @@ export async function loadSignatureFiles(files: readonly string[]): Promise<Sign
   const hashes: HashSignature[] = [];
   const bodies: BodySignature[] = [];
   const problems: SignatureProblem[] = [];
+  const infos: SignatureFileInfo[] = [];
   for (const file of files) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (e) {
-      throw new ScanError(ScanErrorCode.SIGNATURE_IO, `cannot read signature file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw new ScanError(ScanErrorCode.SIGNATURE_IO, `cannot read signature file ${file}: ${code}`);
     }
-    const r = parseSignatureText(file, text);
+    const r = parseSignatureText(file, bytes.toString('utf8'));
     hashes.push(...r.set.hashes);
     bodies.push(...r.set.bodies);
     problems.push(...r.problems);
+    // Hashed from the bytes parsed, not read again: the file may change between two reads.
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    infos.push({ path: file, sha256, signatures: r.set.hashes.length + r.set.bodies.length, kinds: kindsOf(r.set) });
   }
   if (problems.length > 0) {
     const list = problems.slice(0, 20).map((p) => `${p.file}:${p.line}: ${p.reason}`).join('; ');
     throw new ScanError(ScanErrorCode.SIGNATURE, `${problems.length} bad signature line(s): ${list}`);
   }
-  return { hashes, bodies };
+  return { hashes, bodies, files: infos };
+}
+
+function kindsOf(set: SignatureSet): SignatureKind[] {
+  const present = new Set<SignatureKind>(set.hashes.map((h) => h.algo));
+  if (set.bodies.length > 0) present.add('body');
+  return (['md5', 'sha1', 'sha256', 'body'] as const).filter((k) => present.has(k));
 }
