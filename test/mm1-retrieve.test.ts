@@ -53,6 +53,14 @@ describe('MM1 retrieve', () => {
     expect(stack.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'virus', direction: 'incoming', action: 'blocked' });
   });
 
+  it('scans whatever PDU a GET answers with (m-mbox-view-conf with EICAR): refused (issue 14 class 7)', async () => {
+    stack = await startStack();
+    await preload(stack, 'view', sendReq([text('hi'), eicar()], 'R-view', 0x8e));
+    const r = await get(stack.proxy, '/mms/view');
+    expect(octetHeader(decode(r.body), FIELD.RETRIEVE_STATUS)).toBe(0xe3);
+    expect(Buffer.from(r.body).includes(Buffer.from('EICAR'))).toBe(false);
+  });
+
   it('with REMOVE_BLOCKED=on delivers the message minus the infected part, plus a replacement part', async () => {
     stack = await startStack({ REMOVE_BLOCKED: 'on' });
     await preload(stack, 'mixed', retrieveConfOf(sendReq([text('keep'), eicar()], 'R-mixed')));

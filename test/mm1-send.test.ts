@@ -118,6 +118,17 @@ describe('MM1 send', () => {
     expect(octetHeader(decode(r.body), FIELD.RESPONSE_STATUS)).toBe(0xe5);
   });
 
+  for (const [name, type] of [['m-notifyresp-ind', 0x83], ['an unknown message type', 0xa0], ['m-mbox-upload-req', 0x8f]] as const) {
+    it(`scans the body of ${name} too: EICAR in it is refused, nothing forwarded (issue 14 class 7)`, async () => {
+      stack = await startStack();
+      const r = await post(stack.proxy, sendReq([text('hi'), eicar()], 'T-any', type));
+      expect(octetHeader(decode(r.body), FIELD.RESPONSE_STATUS)).toBe(0xe5);
+      expect(stack.sim.received).toHaveLength(0);
+      const [v] = await verdicts(stack, 1);
+      expect(v).toMatchObject({ action: 'blocked', subtype: 'virus', transactionid: 'T-any' });
+    });
+  }
+
   it('refuses other content types with 415 and logs why', async () => {
     stack = await startStack();
     const res = await fetch(`${stack.proxy}/mms`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });

@@ -27,9 +27,6 @@ import { classify, responseHeaders } from '../upstream.js';
 import { upstreamHeaders } from './identity.js';
 
 export const MMS = 'application/vnd.wap.mms-message';
-const CONTENT_PDUS = new Set<number>([
-  MessageType.SEND_REQ, MessageType.FORWARD_REQ, MessageType.MBOX_UPLOAD_REQ, MessageType.RETRIEVE_CONF,
-]);
 
 function tryDecode(b: Uint8Array): MmsPdu | { code: string } {
   try {
@@ -105,7 +102,9 @@ function inspectionOf(ex: Exchange, pdu: MmsPdu, body: Uint8Array): Inspection {
   const floodKey = (): string | null => (sender === null ? null : normalizeAddress(sender, config.msisdnPrefixes));
   return {
     envelope,
-    targets: CONTENT_PDUS.has(pdu.messageType) ? pduLeaves(pdu) : [],
+    // Whatever the message type (an unknown one, m-notifyresp-ind, m-mbox-view-conf …): a PDU that carries
+    // a body is scanned, because the receiver's parser may well read it (issue 14 class 7).
+    targets: pduLeaves(pdu),
     listed: isSend,
     counts: isSend
       ? [
