@@ -20,7 +20,9 @@ export function replaceParts(body: Uint8Array, replacements: readonly Replacemen
     const eol = src.subarray(part.start, part.bodyStart).includes('\r\n') ? '\r\n' : '\n';
     const headers = ['Content-Type: text/plain; charset="utf-8"', 'Content-Transfer-Encoding: 8bit'];
     if (part.contentId !== null) headers.push(`Content-ID: ${part.contentId}`);
-    if (part.contentLocation !== null) headers.push(`Content-Location: ${part.contentLocation.replace(/(\.[^.]*)?$/, '.removed.txt')}`);
+    if (part.contentLocation !== null) {
+      headers.push(`Content-Location: ${part.contentLocation.replace(/(\.[^.]*)?$/, '.removed.txt')}`);
+    }
     out.push(src.subarray(pos, part.start), Buffer.from(`${headers.join(eol)}${eol}${eol}${text}`, 'utf8'));
     pos = part.bodyStart + part.raw.length;
   }

@@ -61,13 +61,18 @@ function leavesText(n: unknown, out: string[] = []): string[] {
 }
 
 export function parseSoap(xml: string): SoapRequest {
-  if (xml.length > MAX_ENVELOPE_BYTES) throw new Mm7Error(Mm7ErrorCode.SOAP, `SOAP envelope over ${MAX_ENVELOPE_BYTES} bytes`);
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new Mm7Error(Mm7ErrorCode.SOAP, 'DTDs and entities are not allowed in an MM7 envelope');
+  if (xml.length > MAX_ENVELOPE_BYTES) {
+    throw new Mm7Error(Mm7ErrorCode.SOAP, `SOAP envelope over ${MAX_ENVELOPE_BYTES} bytes`);
+  }
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
+    throw new Mm7Error(Mm7ErrorCode.SOAP, 'DTDs and entities are not allowed in an MM7 envelope');
+  }
   let doc: unknown;
   try {
     doc = parser.parse(xml, true);
   } catch (e) {
-    throw new Mm7Error(Mm7ErrorCode.SOAP, `SOAP envelope is not well-formed XML: ${(e as Error).message.split('\n')[0] ?? ''}`);
+    const first = (e as Error).message.split('\n')[0] ?? '';
+    throw new Mm7Error(Mm7ErrorCode.SOAP, `SOAP envelope is not well-formed XML: ${first}`);
   }
   const env = child(doc, 'Envelope');
   const body = child(env, 'Body');
@@ -77,7 +82,8 @@ export function parseSoap(xml: string): SoapRequest {
   const op = body[operation];
   const ns = /xmlns(?::[\w.-]+)?\s*=\s*["']([^"']*(?:23\.140|MM7)[^"']*)["']/i.exec(xml)?.[1] ?? null;
   const senderId = child(op, 'SenderIdentification');
-  const sender = text(child(senderId, 'SenderAddress')) ?? leavesText(child(senderId, 'SenderAddress'))[0] ?? leavesText(child(op, 'Sender'))[0] ?? null;
+  const sender = text(child(senderId, 'SenderAddress')) ?? leavesText(child(senderId, 'SenderAddress'))[0]
+    ?? leavesText(child(op, 'Sender'))[0] ?? null;
   const href = child(child(op, 'Content'), '@href');
   return {
     operation,
