@@ -20,6 +20,12 @@ export const MmsErrorCode = {
   LIMIT: 'MMS_ERR_LIMIT',
   /** The multipart body contradicts itself (entry count, lengths). */
   MULTIPART: 'MMS_ERR_MULTIPART',
+  /**
+   * An issue, never thrown: another mainstream reader (Android's PduParser, MediaTek, mmsd) takes a
+   * transfer encoding, name, filename, Content-Location or Content-ID from a part that this codec's
+   * reading does not show, or the part names two transfer encodings. partInfo() lists every reading.
+   */
+  PART_HEADERS_AMBIGUOUS: 'MMS_ERR_PART_HEADERS_AMBIGUOUS',
   /** encode() was handed a value it cannot put on the wire. */
   ENCODE: 'MMS_ERR_ENCODE',
 } as const;

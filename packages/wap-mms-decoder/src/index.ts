@@ -12,6 +12,8 @@ export {
   partInfo, readMultipart, writeMultipart,
   type ByteRange, type DecodeIssue, type MmsPart, type PartHeader, type PartInfo, type PartInit,
 } from './wsp/multipart.js';
+export { type PartInfoSource } from './wsp/part-info.js';
+export { type PartReadings } from './wsp/part-readings.js';
 export { CHARSETS, WELL_KNOWN_MEDIA, charsetMib, charsetName, mediaCode, mediaName } from './wsp/tables.js';
 export {
   FIELD, FIELDS, MESSAGE_TYPES, MessageType, ResponseStatus, RetrieveStatus,

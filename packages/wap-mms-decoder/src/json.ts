@@ -73,6 +73,8 @@ function partJson(p: MmsPart, index: number): Json {
         return [h.name, hex(h.raw)];
       case 'application':
         return [h.name, h.value];
+      case 'shift':
+        return ['x-wsp-shift', h.page];
     }
   });
   const out: Record<string, Json> = {

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MmsError, decode, encode, type MmsHeader, type MmsPart, type PartInit } from '../src/index.js';
+import { MmsError, MmsErrorCode, decode, encode, type MmsHeader, type MmsPart, type PartInit } from '../src/index.js';
 import { pdu } from './arbitraries.js';
 import { CORPUS_MMS, HAVE_SHARED } from './shared.js';
 
@@ -22,6 +22,33 @@ function normPart(p: PartInit | MmsPart): unknown {
     data: children === null ? Buffer.from(p.data).toString('hex') : null,
     children,
   };
+}
+
+/** What Android's getWapString keeps of a string: it drops C0 controls but HT, LF, CR, and DEL. */
+function androidKeeps(v: string): string {
+  return v.split('').filter((ch) => {
+    const c = ch.charCodeAt(0);
+    return !((c >= 0x01 && c <= 0x08) || c === 0x0b || c === 0x0c || (c >= 0x0e && c <= 0x1f) || c === 0x7f);
+  }).join('');
+}
+
+/** How the codec compares two readings of a value (quoting, case and outer blanks decide no file type). */
+function comparable(v: string): string {
+  return v.trim().replace(/^"/, '').replace(/"$/, '').trim().toLowerCase();
+}
+
+/** Android reads the value as something else: without the octets it drops (and none at all if nothing is left). */
+function readsOtherwise(v: string): boolean {
+  const android = androidKeeps(v);
+  return android.length > 0 && comparable(android) !== comparable(v);
+}
+
+/** Whether a value Android may read (Content-Location, Content-ID, the `name` parameter) reads differently there. */
+function androidReadsOtherwise(parts: readonly PartInit[]): boolean {
+  return parts.some((p) =>
+    (p.headers ?? []).some((h) => (h.type === 'content-location' || h.type === 'content-id') && readsOtherwise(h.value))
+    || p.contentType.params.some((q) => q.name === 'name' && typeof q.value === 'string' && readsOtherwise(q.value))
+    || androidReadsOtherwise(p.children ?? []));
 }
 
 function totalDecode(bytes: Uint8Array): void {
@@ -46,7 +73,11 @@ describe('codec properties', () => {
       fc.property(pdu, (model) => {
         const bytes = encode(model);
         const got = decode(bytes);
-        expect(got.issues).toEqual([]);
+        // Clean, except that Android may read a value with a control octet without it (reported; when exactly:
+        // part-headers.test.ts). No other issue, and that one only then.
+        const ambiguous = model.parts !== null && androidReadsOtherwise(model.parts);
+        const allowed = ambiguous ? [MmsErrorCode.PART_HEADERS_AMBIGUOUS] : [];
+        for (const i of got.issues) expect(allowed).toContain(i.code);
         expect(got.headers.map(normHeader)).toEqual(model.headers.map(normHeader));
         expect(got.contentType).toEqual(model.contentType);
         if (model.parts !== null) expect((got.parts ?? []).map(normPart)).toEqual(model.parts.map(normPart));

@@ -94,7 +94,7 @@ export function readParams(r: ByteReader, maxParams: number): ContentTypeParam[]
   return params;
 }
 
-function readMedia(r: ByteReader): string {
+export function readMedia(r: ByteReader): string {
   const c = r.peek();
   if (c === 0) return r.textString();
   if (c >= 0x80 || c < 31) return mediaName(r.integerValue());

@@ -8,46 +8,26 @@
  * deviation is reported as an issue with its offset, plus the byte ranges no
  * part owns, so a scanner can still look at them.
  */
-import { ByteReader, decodeLooseText } from './reader.js';
-import { ByteWriter } from './writer.js';
+import { ByteReader } from './reader.js';
+import { ByteWriter, encodeFail } from './writer.js';
 import { MmsError, MmsErrorCode } from '../errors.js';
 import type { DecodeLimits } from '../limits.js';
 import {
   type ContentType,
-  type ContentTypeParam,
   isWspMultipart,
-  paramValue,
   readContentType,
-  readParams,
+  readMedia,
   writeContentType,
   writeParams,
 } from './content-type.js';
-import { DISPOSITIONS, PART_HEADER, PART_HEADER_NAMES, charsetMib } from './tables.js';
+import { readAospEntryHeaders } from './aosp-part-headers.js';
+import { type ByteRange, type DecodeIssue, type PartHeader, readPartHeaders } from './part-headers.js';
+import { disagreeingFields } from './part-info.js';
+import { type PartReadings, ReadingsBuilder } from './part-readings.js';
+import { DISPOSITIONS, PART_HEADER } from './tables.js';
 
-export type PartHeader =
-  | { readonly type: 'content-location'; readonly value: string }
-  | { readonly type: 'content-id'; readonly value: string }
-  | {
-      readonly type: 'content-disposition';
-      /** The header code used: 0x2E (WSP 1.1-1.3) or 0x45 (WSP 1.4). */
-      readonly code: number;
-      readonly disposition: string;
-      readonly params: readonly ContentTypeParam[];
-    }
-  /** A well-known header the codec does not interpret: its value octets as they came. */
-  | { readonly type: 'well-known'; readonly code: number; readonly name: string; readonly raw: Uint8Array }
-  | { readonly type: 'application'; readonly name: string; readonly value: string };
-
-export interface DecodeIssue {
-  readonly code: string;
-  readonly message: string;
-  readonly offset: number;
-}
-
-export interface ByteRange {
-  readonly offset: number;
-  readonly length: number;
-}
+export type { ByteRange, DecodeIssue, PartHeader } from './part-headers.js';
+export { partInfo, type PartInfo } from './part-info.js';
 
 export interface MmsPart {
   readonly contentType: ContentType;
@@ -67,6 +47,11 @@ export interface MmsPart {
   readonly children: readonly MmsPart[] | null;
   /** The entry's Content-Type + headers octets as carried, reused verbatim when re-encoding an unchanged part. */
   readonly rawHeaders: Uint8Array | null;
+  /**
+   * Values other mainstream readers take from the entry's header octets (Android's PduParser under both
+   * Content-Disposition settings, MediaTek's, mmsd's), which `headers` may not show; `partInfo` merges them.
+   */
+  readonly otherReadings: PartReadings;
 }
 
 export interface Multipart {
@@ -85,53 +70,33 @@ function issue(ctx: Ctx, e: MmsError): void {
   ctx.issues.push({ code: e.code, message: e.message, offset: e.offset });
 }
 
-function readPartHeaders(r: ByteReader, ctx: Ctx): PartHeader[] {
-  const headers: PartHeader[] = [];
-  while (!r.atEnd()) {
-    if (headers.length >= ctx.limits.maxHeaders) r.fail(MmsErrorCode.LIMIT, `more than ${ctx.limits.maxHeaders} part headers`);
-    const c = r.peek();
-    if (c >= 0x80) {
-      r.pos++;
-      const code = c & 0x7f;
-      if (code === PART_HEADER.CONTENT_LOCATION) {
-        headers.push({ type: 'content-location', value: r.textString() });
-      } else if (code === PART_HEADER.CONTENT_ID) {
-        headers.push({ type: 'content-id', value: r.quotedString() });
-      } else if (code === PART_HEADER.CONTENT_DISPOSITION || code === PART_HEADER.CONTENT_DISPOSITION_14) {
-        headers.push(readDisposition(r, code, ctx));
+/**
+ * The entry's Content-Type. Damage inside it costs the Content-Type (media type kept when it was read),
+ * not the entry: its octets are framed by the generic rule and the headers after it are still read.
+ */
+function readEntryContentType(h: ByteReader, ctx: Ctx): ContentType {
+  const start = h.pos;
+  try {
+    return readContentType(h, ctx.limits.maxHeaders);
+  } catch (e) {
+    if (!(e instanceof MmsError) || e.code === MmsErrorCode.LIMIT) throw e;
+    ctx.issues.push({ code: e.code, message: `part Content-Type: ${e.message}`, offset: e.offset });
+    h.pos = start;
+    let mediaType = '';
+    try {
+      if (h.peek() < 0x20) {
+        const v = h.sub(h.valueLength());
+        if (!v.atEnd()) mediaType = readMedia(v);
       } else {
-        const name = PART_HEADER_NAMES.get(code) ?? `x-wsp-header-0x${code.toString(16)}`;
-        headers.push({ type: 'well-known', code, name, raw: r.skipValue() });
+        h.skipValue();
       }
-    } else if (c >= 0x20 && c !== 0x7f) {
-      const name = r.textString();
-      const vc = r.peek();
-      const value = decodeLooseText(vc === 0 || vc >= 0x20 ? r.textBytes() : r.skipValue());
-      headers.push({ type: 'application', name, value });
-    } else {
-      // 0x7F or 0x01-0x1F at a name position is a WSP code-page shift; the
-      // rest of the block is on a page we do not know: keep it unparsed.
-      ctx.issues.push({ code: MmsErrorCode.BAD_HEADER, message: 'code-page shift in part headers', offset: r.pos });
-      ctx.unparsed.push({ offset: r.pos, length: r.remaining });
-      r.pos = r.end;
+    } catch (inner) {
+      if (!(inner instanceof MmsError) || inner.code === MmsErrorCode.LIMIT) throw inner;
+      ctx.unparsed.push({ offset: start, length: h.end - start });
+      h.pos = h.end;
     }
+    return { mediaType, params: [] };
   }
-  return headers;
-}
-
-function readDisposition(r: ByteReader, code: number, ctx: Ctx): PartHeader {
-  const v = r.sub(r.valueLength());
-  let disposition = '';
-  if (!v.atEnd()) {
-    const c = v.peek();
-    if (c >= 0x80) {
-      const d = v.shortInteger();
-      disposition = DISPOSITIONS.get(d) ?? `x-wsp-disposition-0x${d.toString(16)}`;
-    } else {
-      disposition = v.textString();
-    }
-  }
-  return { type: 'content-disposition', code, disposition, params: readParams(v, ctx.limits.maxHeaders) };
 }
 
 function readEntry(r: ByteReader, ctx: Ctx, depth: number): MmsPart {
@@ -139,9 +104,22 @@ function readEntry(r: ByteReader, ctx: Ctx, depth: number): MmsPart {
   const headersLen = r.uintvar();
   const dataLen = r.uintvar();
   const h = r.sub(headersLen);
+  const blockStart = h.pos;
   const rawHeaders = r.buf.subarray(h.pos, h.end);
-  const contentType = readContentType(h, ctx.limits.maxHeaders);
-  const headers = readPartHeaders(h, ctx);
+  const other = new ReadingsBuilder();
+  const contentType = readEntryContentType(h, ctx);
+  const headers = readPartHeaders(h, ctx, other);
+  // The same octets as Android frames them; its input stream is this window (the PDU, or the enclosing part).
+  readAospEntryHeaders(r.buf, blockStart, h.end, r.end, other, ctx.limits);
+  const otherReadings = other.finish();
+  const differ = disagreeingFields({ contentType, headers }, otherReadings);
+  if (differ.length > 0) {
+    ctx.issues.push({
+      code: MmsErrorCode.PART_HEADERS_AMBIGUOUS,
+      message: `part headers read differently by another reader (${differ.join(', ')}): scan every reading`,
+      offset: blockStart,
+    });
+  }
   const dataOffset = r.pos;
   const truncated = dataLen > r.remaining;
   if (truncated) {
@@ -158,7 +136,7 @@ function readEntry(r: ByteReader, ctx: Ctx, depth: number): MmsPart {
   }
   return {
     contentType, headers, data, offset, dataOffset, truncated,
-    declaredDataLength: dataLen, children, rawHeaders,
+    declaredDataLength: dataLen, children, rawHeaders, otherReadings,
   };
 }
 
@@ -269,6 +247,14 @@ function writePartHeaders(w: ByteWriter, headers: readonly PartHeader[]): void {
       case 'application':
         w.tokenText(h.name).textString(h.value);
         break;
+      case 'shift':
+        if (h.shortcut) {
+          if (h.page < 1 || h.page > 0x1f) encodeFail('a shortcut shift names a page 1-31');
+          w.octet(h.page);
+        } else {
+          w.octet(0x7f).octet(h.page);
+        }
+        break;
     }
   }
 }
@@ -292,49 +278,3 @@ export function writeMultipart(w: ByteWriter, parts: readonly PartInit[]): void 
     w.uintvar(head.length).uintvar(data.length).bytes(head).bytes(data);
   }
 }
-
-/** Part metadata the way a scanner or a log line wants it. */
-export interface PartInfo {
-  readonly name: string | null;
-  readonly filename: string | null;
-  readonly contentLocation: string | null;
-  readonly contentId: string | null;
-  readonly disposition: string | null;
-  readonly charset: number | null;
-  readonly transferEncoding: string | null;
-}
-
-export function partInfo(p: Pick<MmsPart, 'contentType' | 'headers'>): PartInfo {
-  let contentLocation: string | null = null;
-  let contentId: string | null = null;
-  let disposition: string | null = null;
-  let filename: string | null = null;
-  let transferEncoding: string | null = null;
-  for (const h of p.headers) {
-    if (h.type === 'content-location' && contentLocation === null) contentLocation = h.value;
-    else if (h.type === 'content-id' && contentId === null) contentId = h.value;
-    else if (h.type === 'content-disposition' && disposition === null) {
-      disposition = h.disposition;
-      for (const q of h.params) {
-        if (q.name === 'filename' && typeof q.value === 'string') {
-          filename = q.value;
-          break;
-        }
-      }
-    } else if (h.type === 'application' && h.name.toLowerCase() === 'content-transfer-encoding') {
-      transferEncoding = h.value.trim().toLowerCase();
-    }
-  }
-  const n = paramValue(p.contentType, 'name');
-  if (filename === null) {
-    const f = paramValue(p.contentType, 'filename');
-    if (typeof f === 'string') filename = f;
-  }
-  const cs = paramValue(p.contentType, 'charset');
-  const charset = typeof cs === 'number' ? cs : typeof cs === 'string' ? charsetMib(cs) : null;
-  return {
-    name: typeof n === 'string' ? n : null,
-    filename, contentLocation, contentId, disposition, charset, transferEncoding,
-  };
-}
-
