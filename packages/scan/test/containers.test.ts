@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BuiltinEngine, containerKind, DEFAULT_ARCHIVE_LIMITS, expandArchives, inspectTarget } from '../src/index.js';
 import {
-  EICAR, enc, gzip, pe, rar4Stored, sevenZipArchive, tar, v7tar, zip, zipOf, zstdRaw,
+  EICAR, enc, gzip, pe, rar4Stored, rar5Stored, sevenZipArchive, tar, v7tar, zip, zipOf, zstdRaw,
 } from './helpers.js';
 
 const engines = [new BuiltinEngine()];
@@ -79,6 +79,20 @@ describe('7z and rar members are opened like zip members (issue 17)', () => {
     const r = await inspect(rar4Stored({ 'notes.txt': enc('hi there'), 'eicar.com': EICAR }), 'a.rar');
     expect(infectedAt(r)).toEqual(['a.rar/eicar.com']);
     expect(r.findings.filter((f) => f.kind === 'unscannable')).toEqual([]);
+  });
+
+  it('finds EICAR inside a RAR 5 archive', async () => {
+    const a = rar5Stored({ 'a.txt': enc('hello'), 'eicar.com': EICAR });
+    expect(containerKind(a)).toBe('rar5');
+    const r = await inspect(a, 'five.rar');
+    expect(infectedAt(r)).toEqual(['five.rar/eicar.com']);
+    expect(r.findings.filter((f) => f.kind === 'unscannable')).toEqual([]);
+  });
+
+  it('reports an encrypted rar member as unscannable', async () => {
+    const r = await inspect(rar4Stored({ 'eicar.com': EICAR }, { encrypted: true }), 'e.rar');
+    expect(r.verdict).toBe('unscannable');
+    expect(r.findings).toContainEqual({ kind: 'unscannable', path: 'e.rar/eicar.com', reason: 'encrypted archive member' });
   });
 
   it('reports encrypted 7z members and encrypted headers as unscannable', async () => {

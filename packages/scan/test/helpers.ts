@@ -215,3 +215,40 @@ export async function sevenZipArchive(
   if (code !== 0) throw new Error(`7-Zip exit code ${code}`);
   return sz.FS.readFile(out);
 }
+
+/**
+ * A RAR 5.0 archive with stored members, written from RARLAB's RAR 5.0 format description: signature, main
+ * archive header, one file header (data CRC32, method 0 = store) + data per member, end-of-archive header.
+ */
+export function rar5Stored(files: Record<string, Uint8Array>): Buffer {
+  const vint = (n: number): Buffer => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n = Math.floor(n / 128);
+      if (n > 0) b |= 0x80;
+      out.push(b);
+    } while (n > 0);
+    return Buffer.from(out);
+  };
+  const header = (fields: Buffer): Buffer => {
+    const sized = Buffer.concat([vint(fields.length), fields]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32LE(crc32(sized), 0);
+    return Buffer.concat([crc, sized]);
+  };
+  const out: Buffer[] = [Buffer.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00])];
+  out.push(header(Buffer.concat([vint(1), vint(0), vint(0)]))); // main: type 1, no flags, archive flags 0
+  for (const [name, data] of Object.entries(files)) {
+    const n = Buffer.from(name, 'utf8');
+    const dataCrc = Buffer.alloc(4);
+    dataCrc.writeUInt32LE(crc32(data), 0);
+    out.push(header(Buffer.concat([
+      vint(2), vint(0x0002), vint(data.length), // file header, has data area, data size
+      vint(0x0004), vint(data.length), vint(0o644), dataCrc, // file flags: CRC present; unpacked size; attributes
+      vint(0), vint(1), vint(n.length), n, // compression info: version 0, store, no dictionary; host Unix; name
+    ])), Buffer.from(data));
+  }
+  out.push(header(Buffer.concat([vint(5), vint(0), vint(0)])));
+  return Buffer.concat(out);
+}
