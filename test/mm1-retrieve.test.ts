@@ -1,15 +1,32 @@
 /** MM1 retrieve (GET m-retrieve-conf) through the proxy. */
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, encodedStrings, octetHeader, partInfo, textHeader } from 'wap-mms-decoder';
 import { get, post, startStack, verdicts, type Stack } from './harness.js';
 import { eicar, eicarZip, part, retrieveConfOf, sendReq, text } from './pdus.js';
 
 let stack: Stack | null = null;
+let mmsc: Server | null = null;
 afterEach(async () => {
   await stack?.close();
   stack = null;
+  if (mmsc !== null) await new Promise((r) => mmsc?.close(r));
+  mmsc = null;
 });
+
+/** An MMSC that answers every GET with `status` and `body`, and records the request headers. */
+async function answering(status: number, body: Uint8Array, type = 'application/vnd.wap.mms-message'): Promise<{ url: string; seen: Record<string, unknown>[] }> {
+  const seen: Record<string, unknown>[] = [];
+  mmsc = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(status, { 'content-type': type, 'content-length': String(body.length) });
+    res.end(Buffer.from(body));
+  });
+  await new Promise<void>((r) => mmsc?.listen(0, '127.0.0.1', r));
+  const a = mmsc.address();
+  return { url: `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`, seen };
+}
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -79,6 +96,44 @@ describe('MM1 retrieve', () => {
     stack = await startStack({ MM1_OVERSIZE_LIMIT: '10KB', MM1_OVERSIZE_ACTION: 'pass' });
     await preload(stack, 'big', big);
     expect(sha((await get(stack.proxy, '/mms/big')).body)).toBe(sha(big));
+  });
+
+  it('never lets Range or If-Range reach the MMSC: the whole message is fetched and scanned (issue 14 class 2)', async () => {
+    stack = await startStack();
+    await preload(stack, 'r', retrieveConfOf(sendReq([text('hi'), eicar()], 'R-range')));
+    const r = await get(stack.proxy, '/mms/r', { range: 'bytes=0-99', 'if-range': '"x"' });
+    expect(octetHeader(decode(r.body), FIELD.RETRIEVE_STATUS)).toBe(0xe3);
+    const seen = stack.sim.received.at(-1)?.headers ?? {};
+    expect(seen['range']).toBeUndefined();
+    expect(seen['if-range']).toBeUndefined();
+  });
+
+  for (const status of [206, 203, 404, 500]) {
+    it(`scans a ${status} answer whose body is a PDU: EICAR in it is refused (issue 14 class 2)`, async () => {
+      const up = await answering(status, retrieveConfOf(sendReq([text('hi'), eicar()], `R-${status}`)));
+      stack = await startStack({}, up.url);
+      const r = await get(stack.proxy, '/mms/x');
+      expect(Buffer.from(r.body).includes(Buffer.from('EICAR'))).toBe(false);
+      expect(octetHeader(decode(r.body), FIELD.RETRIEVE_STATUS)).toBe(0xe3);
+      const [v] = await verdicts(stack, 1);
+      expect(v).toMatchObject({ action: 'blocked', subtype: 'virus' });
+    });
+  }
+
+  it('relays a clean non-200 PDU answer with its status, and withholds an error body that is no PDU', async () => {
+    const clean = retrieveConfOf(sendReq([text('ok')], 'R-203'));
+    let up = await answering(203, clean);
+    stack = await startStack({}, up.url);
+    const r = await get(stack.proxy, '/mms/x');
+    expect(r.status).toBe(203);
+    expect(sha(r.body)).toBe(sha(clean));
+    await stack.close();
+    await new Promise((res) => mmsc?.close(res));
+    up = await answering(404, new TextEncoder().encode('<html>not here</html>'), 'text/html');
+    stack = await startStack({}, up.url);
+    const nf = await get(stack.proxy, '/mms/x');
+    expect(nf.status).toBe(404);
+    expect(Buffer.from(nf.body).toString()).not.toContain('<html>');
   });
 
   it('relays upstream errors (404) and answers 502 when the MMSC resets, 504 when it is too slow', async () => {

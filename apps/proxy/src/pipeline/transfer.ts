@@ -242,7 +242,9 @@ export class Download extends Transfer {
     private readonly headers: Record<string, string | string[]>) {
     const cl = Number(res.headers['content-length']);
     const declared = Number.isFinite(cl) ? cl : null;
-    const comfort = proto.clientComfort && !(declared !== null && declared > proto.oversizeLimit);
+    // Only a 200 is comforted: its head goes out with the first comfort byte, before the verdict.
+    const oversized = declared !== null && declared > proto.oversizeLimit;
+    const comfort = proto.clientComfort && res.statusCode === 200 && !oversized;
     // The first comfort byte comes long after construction; `self` only bridges the constructor.
     const self: { d?: Download } = {};
     super(ex, proto, res.body, declared, comfort, () => self.d?.head());
@@ -273,7 +275,7 @@ export class Download extends Transfer {
     this.comforter?.cut('not needed');
     const { reply } = this.ex;
     if (rewritten !== null) void reply.code(200).type('application/vnd.wap.mms-message').send(Buffer.from(rewritten));
-    else void this.ex.reply.code(200).headers(this.headers).send(this.body);
+    else void this.ex.reply.code(this.res.statusCode).headers(this.headers).send(this.body);
   }
 
   /** Oversize with `pass`: what was read and the rest, delivered unscanned. */
@@ -286,7 +288,7 @@ export class Download extends Transfer {
       return;
     }
     this.comforter?.cut('oversize');
-    void this.ex.reply.code(200).headers(this.headers).send(rejoin(head, rest));
+    void this.ex.reply.code(this.res.statusCode).headers(this.headers).send(rejoin(head, rest));
   }
 
   /** Refused: after the first comfort byte only the connection can say so (it is destroyed). */

@@ -233,13 +233,32 @@ class Mm1Send extends Mm1Adapter implements Adapter {
 }
 
 class Mm1Retrieve extends Mm1Adapter implements Adapter {
-  constructor(ex: Exchange, readonly transfer: Download) {
+  /** An error answer (not 2xx) whose body is no PDU: its status is relayed, its bytes are not. */
+  private withheld = false;
+
+  constructor(ex: Exchange, readonly transfer: Download, private readonly status: number) {
     super(ex);
+  }
+
+  override read(body: Buffer): Inspection | { code: string } {
+    const m = super.read(body);
+    if (!('code' in m) || (this.status >= 200 && this.status < 300)) return m;
+    // A handset's parser may be laxer than ours: bytes we cannot read are not relayed either.
+    this.withheld = true;
+    const envelope = {
+      msgtype: null, transactionId: null, sender: null, senderVouched: false, to: [], recipients: [], subject: null,
+    };
+    return { envelope, targets: [], listed: false, counts: [], cacheKey: '', rebuild: () => null };
   }
 
   render(v: Verdict, r: BodyResult): void {
     const { ex, transfer: t } = this;
     const o = v.outcome;
+    if (this.withheld && o.kind === 'forward') {
+      t.cut('withheld');
+      ex.finish({ ...v, reason: `upstream status ${this.status} (body withheld: not a PDU)` }, { status: this.status });
+      return this.plain(this.status, `the MMSC answered ${this.status}`);
+    }
     switch (o.kind) {
       case 'forward':
       case 'rewrite':
@@ -281,6 +300,17 @@ class Mm1Retrieve extends Mm1Adapter implements Adapter {
   }
 }
 
+/**
+ * The headers of a retrieval. A `Range` (or `If-Range`) would make the MMSC answer part of a message, which
+ * cannot be scanned as a whole: the MMSC always sends all of it, and we answer the handset in full.
+ */
+function retrieveHeaders(ctx: ProxyContext, req: FastifyRequest): Record<string, string | string[]> {
+  const headers = upstreamHeaders(ctx, req);
+  delete headers['range'];
+  delete headers['if-range'];
+  return headers;
+}
+
 function contentLength(req: FastifyRequest): number | null | 'bad' {
   const v = req.headers['content-length'];
   if (v === undefined) return null;
@@ -316,7 +346,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   const started = performance.now();
   let res;
   try {
-    res = await ctx.mm1Upstream.request({ method: 'GET', path: req.url, headers: upstreamHeaders(ctx, req) });
+    res = await ctx.mm1Upstream.request({ method: 'GET', path: req.url, headers: retrieveHeaders(ctx, req) });
   } catch (e) {
     const kind = classify(e);
     ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });
@@ -326,13 +356,15 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
     return reply.code(status).type('text/plain').send(`mmsguard: MMSC ${what}\n`);
   }
   const headers = responseHeaders(res.headers);
-  if (res.statusCode !== 200) {
-    const v = verdictOf({ kind: 'forward' }, 0, { reason: `upstream status ${res.statusCode}` });
+  if (res.headers['content-length'] === '0' || [204, 304].includes(res.statusCode)) {
+    res.body.resume();
+    const v = verdictOf({ kind: 'forward' }, 0, { reason: `upstream status ${res.statusCode}, no body` });
     ex.finish(v, { status: res.statusCode });
-    return reply.code(res.statusCode).headers(headers).send(res.body);
+    return reply.code(res.statusCode).headers(headers).send();
   }
+  // Whatever the status (206, 203, 404 …): a body that could be a PDU goes through the pipeline.
   const t = new Download(ex, ctx.config.mm1, res, headers);
-  await runPipeline(ex, new Mm1Retrieve(ex, t));
+  await runPipeline(ex, new Mm1Retrieve(ex, t, res.statusCode));
   ctx.metrics.upstreamSeconds.observe({ service: 'MM1', method: 'GET' }, (performance.now() - started) / 1000);
   return reply;
 }
