@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post, startStack, verdicts, type Stack } from './harness.js';
-import { sendReq, text } from './pdus.js';
+import { retrieveConfOf, sendReq, text } from './pdus.js';
 
 let stack: Stack | null = null;
 afterEach(async () => {
@@ -71,6 +71,31 @@ describe('HTTP edge', () => {
     const h = stack.sim.received[0]?.headers ?? {};
     expect(h['x-secret']).toBeUndefined();
     expect(h['proxy-authorization']).toBeUndefined();
+  });
+});
+
+describe('request targets (issue 14 class 12)', () => {
+  const mms = 'Content-Type: application/vnd.wap.mms-message';
+  for (const target of ['/../admin', '/mms/../../admin', '/mms/%2e%2e/admin', '/mms/.%2E/x', '/mms/%2E%2e%2Fadmin', '/mms/..%5cadmin', '/mms/..\\admin', '/./mms']) {
+    it(`refuses ${target} with 400: nothing reaches the MMSC`, async () => {
+      stack = await startStack();
+      const pdu = Buffer.from(sendReq([text('x')]));
+      const post = await raw(stack.proxy, Buffer.concat([Buffer.from(`POST ${target} HTTP/1.1\r\nHost: x\r\n${mms}\r\nContent-Length: ${pdu.length}\r\n\r\n`), pdu]));
+      expect(post.text).toMatch(/^HTTP\/1\.1 400/);
+      const getr = await raw(stack.proxy, `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(getr.text).toMatch(/^HTTP\/1\.1 400/);
+      expect(stack.sim.received).toHaveLength(0);
+      const [v] = await verdicts(stack, 1);
+      expect(v).toMatchObject({ action: 'rejected', status: 400 });
+    });
+  }
+
+  it('takes only the path and query of an absolute-form target (the upstream is ours to choose)', async () => {
+    stack = await startStack();
+    await fetch(`${stack.simUrl}/_sim/messages/m1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: retrieveConfOf(sendReq([text('x')], 'R-abs')) });
+    const r = await raw(stack.proxy, 'GET http://evil.example:8080/mms/m1?a=1 HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+    expect(r.text).toMatch(/^HTTP\/1\.1 200/);
+    expect(stack.sim.received.at(-1)?.url).toBe('/mms/m1?a=1');
   });
 });
 

@@ -10,11 +10,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { eventAction, verdictAction } from '@mmsguard/policy';
 import type { ProxyContext } from './context.js';
-import type { Envelope, Verdict } from './pipeline/inspection.js';
+import { verdictOf, type Envelope, type Verdict } from './pipeline/inspection.js';
 import { utmRecord, verdictRecord, type Session, type UtmEvent, type VerdictFields } from './records.js';
 import type { TemplateVars } from './templates.js';
 import type { Upstream } from './upstream.js';
-import { isTrustedGateway, trustedMsisdn } from './protocols/identity.js';
+import { isTrustedGateway, trustedMsisdn, upstreamPath } from './protocols/identity.js';
 
 /** How the exchange ended on the wire: the HTTP status sent, or why the delivery failed. */
 export interface Delivery {
@@ -32,6 +32,8 @@ export class Exchange {
   readonly msisdn: string | null;
   /** The request comes from a TRUSTED_GATEWAYS address. */
   readonly fromTrustedGateway: boolean;
+  /** What to request from the upstream (below its base path); null: the target would escape it. */
+  readonly path: string | null;
   envelope: Envelope | null = null;
   private readonly events: UtmEvent[] = [];
   private finished = false;
@@ -55,6 +57,7 @@ export class Exchange {
     };
     this.msisdn = trustedMsisdn(ctx, req);
     this.fromTrustedGateway = isTrustedGateway(ctx, req);
+    this.path = upstreamPath(req.url);
   }
 
   /** What the adapter read from the message; the logs name the sender as policy counts it. */
@@ -76,6 +79,19 @@ export class Exchange {
   /** A finding of a check; written as a UTM record once the outcome is known. */
   note(e: UtmEvent): void {
     this.events.push(e);
+  }
+
+  /**
+   * Refuses a request whose target would climb out of the upstream's base path (HTTP 400), before
+   * anything is read or sent upstream. True when refused.
+   */
+  refuseBadTarget(): boolean {
+    if (this.path !== null) return false;
+    this.finish(verdictOf({ kind: 'refuse', reason: 'bad-request' }, 0, {
+      reason: 'request target escapes the upstream base path (dot-segment or absolute-form)',
+    }), { status: 400 });
+    void this.reply.code(400).header('connection', 'close').type('text/plain').send('mmsguard: bad request target\n');
+    return true;
   }
 
   /** Template variables every reply can use: who and which transaction. */

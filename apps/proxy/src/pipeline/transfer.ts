@@ -191,7 +191,7 @@ export class Upload extends Transfer {
   ) {
     super(ex, proto, ex.req.raw, declared, proto.serverComfort && declared !== null && declared <= proto.oversizeLimit);
     this.early = this.comforter === null ? null : upstream.request({
-      method: 'POST', path: ex.req.url, headers, body: this.comforter.output, contentLength: declared,
+      method: 'POST', path: ex.path ?? '/', headers, body: this.comforter.output, contentLength: declared,
     });
     // Settled later; a cut makes it reject, which is expected.
     this.early?.catch(() => undefined);
@@ -228,7 +228,7 @@ export class Upload extends Transfer {
 
   private send(body: Uint8Array | Readable, length: number | null): Promise<Dispatcher.ResponseData> {
     const { ex } = this;
-    const path = ex.req.url;
+    const path = ex.path ?? '/';
     return this.upstream.request({ method: 'POST', path, headers: this.headers, body, contentLength: length });
   }
 }

@@ -40,6 +40,31 @@ export function decodeHexMsisdn(v: string): string | null {
   return /^[\x21-\x7e]+$/.test(s) ? s : null;
 }
 
+/**
+ * The path (and query) to request from the upstream, appended to the base path of MM1_UPSTREAM_URL /
+ * MM7_UPSTREAM_URL; null when the request target could climb out of that base path. An absolute-form
+ * target (`http://host/p`) keeps only its path and query (the upstream is ours to choose). A path with a
+ * dot-segment is refused however it is spelled: `..`, `%2e%2e`, `.%2E`, behind an encoded `/` (`%2f`) or a
+ * backslash (`\`, `%5c`), because some servers decode or fold those before resolving the path.
+ */
+export function upstreamPath(target: string): string | null {
+  let t = target;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
+    try {
+      const u = new URL(t);
+      t = `${u.pathname}${u.search}`;
+    } catch {
+      return null;
+    }
+  }
+  if (!t.startsWith('/')) return null;
+  const q = t.indexOf('?');
+  const path = q < 0 ? t : t.slice(0, q);
+  const spelled = path.replace(/%2e/gi, '.').replace(/%2f|%5c|\\/gi, '/');
+  if (spelled.split('/').some((seg) => seg === '.' || seg === '..')) return null;
+  return t;
+}
+
 /** Upstream request headers; an MSISDN header from an untrusted address is dropped and logged. */
 export function upstreamHeaders(ctx: ProxyContext, req: FastifyRequest): Record<string, string | string[]> {
   const name = ctx.config.msisdnHeader;

@@ -113,7 +113,7 @@ function inspectionOf(ex: Exchange, pdu: MmsPdu, body: Uint8Array): Inspection {
       ]
       : [],
     // Uploads by content (the same bytes retried from anywhere), downloads by URL (the handset's retries).
-    cacheKey: ex.session.direction === 'outgoing' ? `sha:${sha256(body)}` : `url:${ex.req.url}`,
+    cacheKey: ex.session.direction === 'outgoing' ? `sha:${sha256(body)}` : `url:${ex.path ?? ''}`,
     rebuild: (reps) => rebuild(pdu, reps),
   };
 }
@@ -319,6 +319,7 @@ function contentLength(req: FastifyRequest): number | null | 'bad' {
 
 async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const ex = new Exchange(ctx, req, reply, 'MM1', 'outgoing', ctx.mm1Upstream);
+  if (ex.refuseBadTarget()) return reply;
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   const cl = contentLength(req);
   if (type !== MMS || cl === 'bad') {
@@ -334,7 +335,8 @@ async function handleSend(ctx: ProxyContext, req: FastifyRequest, reply: Fastify
 
 async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const ex = new Exchange(ctx, req, reply, 'MM1', 'incoming', ctx.mm1Upstream);
-  const cached = ctx.verdicts.get(`url:${req.url}`);
+  if (ex.refuseBadTarget() || ex.path === null) return reply;
+  const cached = ctx.verdicts.get(`url:${ex.path}`);
   if (cached !== null) {
     // A retry of a download that was blocked (and maybe cut mid-comforting): answered at once.
     const reason = `cached verdict: ${cached.reason}`;
@@ -346,7 +348,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   const started = performance.now();
   let res;
   try {
-    res = await ctx.mm1Upstream.request({ method: 'GET', path: req.url, headers: retrieveHeaders(ctx, req) });
+    res = await ctx.mm1Upstream.request({ method: 'GET', path: ex.path, headers: retrieveHeaders(ctx, req) });
   } catch (e) {
     const kind = classify(e);
     ctx.metrics.upstreamErrors.inc({ service: 'MM1', kind });

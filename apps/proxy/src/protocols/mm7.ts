@@ -176,6 +176,7 @@ class Mm7Request implements Adapter {
 
 async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const ex = new Exchange(ctx, req, reply, 'MM7', 'outgoing', ctx.mm7Upstream);
+  if (ex.refuseBadTarget()) return reply;
   const ct = req.headers['content-type'] ?? '';
   const type = ct.split(';')[0]?.trim().toLowerCase() ?? '';
   const v = req.headers['content-length'];
