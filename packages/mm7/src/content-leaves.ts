@@ -6,7 +6,7 @@
  * transfer encoding, an x-uuencode body without a usable begin line, an inner message that does
  * not parse, a message/partial fragment. This module does not scan and does not throw.
  */
-import { Mm7UnscannableCode, type Mm7Unscannable } from './errors.js';
+import { Mm7UnscannableCode, clip, type Mm7Unscannable } from './errors.js';
 import { dispositionFilename } from './content-type.js';
 import { resolveMimeLimits, type MimeLimits, type MimePart, type ParsedMime } from './mime.js';
 import { decodeQuotedPrintable, transferEncodingKind } from './transfer-encoding.js';
@@ -89,7 +89,7 @@ function leaf(w: Walk, p: MimePart, id: string, carrier: MimePart | null, depth:
   if (kind === 'base64') decoded = Buffer.from(Buffer.from(p.raw).toString('latin1'), 'base64');
   else if (kind === 'quoted-printable') decoded = decodeQuotedPrintable(p.raw);
   else if (kind === 'unknown') {
-    const reason = `unknown Content-Transfer-Encoding ${p.transferEncoding ?? ''}`;
+    const reason = `unknown Content-Transfer-Encoding ${clip(p.transferEncoding ?? '')}`;
     unscannable = { code: Mm7UnscannableCode.ENCODING, reason };
   } else if (kind === 'uuencode') {
     const uu = decodeUuencode(p.raw, w.maxUuFiles);

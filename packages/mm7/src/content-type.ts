@@ -5,7 +5,7 @@
  * that mainstream MIME stacks would read differently (docs/mm7-quirks.md). Neither decodes
  * RFC 2231 parameter values.
  */
-import { ambiguous, malformed } from './errors.js';
+import { ambiguous, clip, malformed } from './errors.js';
 
 /** RFC 2045 value: `type/subtype` lower-cased plus its parameters. */
 export interface MimeType {
@@ -133,7 +133,7 @@ export function parseContentTypeStrict(value: string, offset = -1): MimeType {
     }
     if (eq < 0) continue;
     if (!TOKEN.test(name)) throw malformed('Content-Type parameter name is not a token', offset);
-    if (name in params) throw ambiguous(`duplicate Content-Type parameter ${name}`, offset);
+    if (name in params) throw ambiguous(`duplicate Content-Type parameter ${clip(name)}`, offset);
     const v = paramValue(trimWsp(s.slice(eq + 1)));
     if (name === 'boundary') checkBoundary(v, type, offset);
     params[name] = v.value;
@@ -143,7 +143,7 @@ export function parseContentTypeStrict(value: string, offset = -1): MimeType {
 
 function checkBoundary(v: ParamValue, type: string, offset: number): void {
   if (!type.startsWith('multipart/')) {
-    throw ambiguous(`boundary parameter on ${type} (Kannel splits it as multipart)`, offset);
+    throw ambiguous(`boundary parameter on ${clip(type)} (Kannel splits it as multipart)`, offset);
   }
   if (v.quoted ? v.irregular : !TOKEN.test(v.value)) {
     throw ambiguous('boundary parameter whose end stacks find differently', offset);

@@ -54,6 +54,9 @@ export interface Mm7Unscannable {
   readonly reason: string;
 }
 
+/** A header token quoted in a message, cut short: messages carry no payload and stay one short line. */
+export const clip = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}...` : s);
+
 /** Shorthands for the walker (not exported from the package). */
 export const ambiguous = (message: string, offset = -1): Mm7Error =>
   new Mm7Error(Mm7ErrorCode.AMBIGUOUS, message, offset);

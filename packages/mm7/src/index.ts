@@ -6,7 +6,6 @@ export {
   DEFAULT_MIME_LIMITS, leaves, parseMime, resolveMimeLimits,
   type EmbeddedMessage, type MimeIssue, type MimeLimits, type MimePart, type ParsedMime,
 } from './mime.js';
-export { lineBreakOf, readHeaderBlock, type HeaderBlock, type LineBreak } from './headers.js';
 export {
   base64Ambiguity, decodeQuotedPrintable, decodedBody, transferEncodingKind, type TransferEncodingKind,
 } from './transfer-encoding.js';

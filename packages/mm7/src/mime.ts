@@ -17,11 +17,11 @@
  * delimiter or final line break (reported in `issues`). Bytes outside parts (preamble, epilogue)
  * are reported as `unattributed` so the caller scans them too.
  */
-import { Mm7Error, ambiguous, malformed, overLimit } from './errors.js';
+import { Mm7Error, ambiguous, clip, malformed, overLimit } from './errors.js';
 import { parseContentTypeStrict, type MimeType } from './content-type.js';
 import { lineBreakOf, readHeaderBlock, type LineBreak } from './headers.js';
 import { checkBase64, decodeQuotedPrintable, transferEncodingKind } from './transfer-encoding.js';
-import { decodeUuencode } from './uuencode.js';
+import { DEFAULT_MAX_UU_FILES, decodeUuencode } from './uuencode.js';
 
 export interface MimeLimits {
   /** Nested multipart and message/* levels. Stops recursion bombs. */
@@ -42,7 +42,8 @@ export interface MimeLimits {
 }
 
 export const DEFAULT_MIME_LIMITS: Required<MimeLimits> = Object.freeze({
-  maxDepth: 8, maxParts: 1000, maxHeaderBytes: 16 * 1024, maxEmbeddedBytes: 32 * 1024 * 1024, maxUuencodedFiles: 100,
+  maxDepth: 8, maxParts: 1000, maxHeaderBytes: 16 * 1024, maxEmbeddedBytes: 32 * 1024 * 1024,
+  maxUuencodedFiles: DEFAULT_MAX_UU_FILES,
 });
 
 /** The limits with defaults filled in; throws RangeError on a value that is not a positive integer (a caller bug). */
@@ -264,7 +265,7 @@ function makePart(
   let embedded: EmbeddedMessage | null = null;
   if (contentType.type.startsWith('multipart/')) {
     // RFC 2045 §6.4: only identity encodings. javax.mail decodes before splitting, Python does not.
-    if (kind !== 'identity') throw ambiguous(`multipart with Content-Transfer-Encoding ${cte ?? ''}`, start);
+    if (kind !== 'identity') throw ambiguous(`multipart with Content-Transfer-Encoding ${clip(cte ?? '')}`, start);
     boundary = contentType.params['boundary'] ?? null;
     if (boundary === null) throw malformed('multipart without a boundary', start);
     const b = boundary;

@@ -179,6 +179,12 @@ describe('transfer encodings we do not know', () => {
     }
   });
 
+  it('quote the value cut short (no payload-sized reasons in logs)', () => {
+    const cte = `x-${'a'.repeat(200)}`;
+    const l = leavesOf([{ headers: [`Content-Transfer-Encoding: ${cte}`], body: 'abc' }]).find((x) => x.id === '2');
+    expect(l?.unscannable?.reason.length).toBeLessThan(90);
+  });
+
   it('identity encodings are not reported', () => {
     for (const cte of ['7bit', '8bit', 'binary', 'BINARY']) {
       const ls = leavesOf([{ headers: [`Content-Transfer-Encoding: ${cte}`], body: 'abc' }]);
@@ -203,5 +209,14 @@ describe('contentLeaves', () => {
     const headers = ['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="x.exe"'];
     const ls = leavesOf([{ headers, body: 'MZ' }]);
     expect(ls[1]?.name).toBe('x.exe');
+  });
+});
+
+describe('limits', () => {
+  it('are validated: a value that is not a positive integer is a caller bug (RangeError)', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      const limits = { maxDepth: 8, maxParts: 1000, maxHeaderBytes: 16384, maxUuencodedFiles: bad };
+      expect(() => parseMime(multipart([SOAP]), CT, limits)).toThrow(RangeError);
+    }
   });
 });
