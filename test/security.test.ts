@@ -108,6 +108,27 @@ describe('forged identity', () => {
     expect(v?.['from']).toBeNull();
     expect(stack.logs.find((l) => l['event'] === 'untrusted-msisdn')).toMatchObject({ srcip: '127.0.0.1' });
   });
+
+  it('drops every spelling a server could read as the MSISDN header (X_WAP_Network_Client_MSISDN …) (issue 14 class 13)', async () => {
+    stack = await startStack({ TRUSTED_GATEWAYS: '10.0.0.1' });
+    const pdu = Buffer.from(sendReq([text('x')]));
+    const spellings = ['X_WAP_Network_Client_MSISDN: +4711111111', 'x-wap_network-client_msisdn: +4722222222'];
+    const head = `POST /mms HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: ${pdu.length}\r\n${spellings.join('\r\n')}\r\nConnection: close\r\n\r\n`;
+    await raw(stack.proxy, Buffer.concat([Buffer.from(head), pdu]));
+    const h = stack.sim.received[0]?.headers ?? {};
+    expect(Object.keys(h).filter((k) => k.replace(/_/g, '-') === 'x-wap-network-client-msisdn')).toEqual([]);
+    expect(JSON.stringify(h)).not.toMatch(/4711111111|4722222222/);
+  });
+
+  it('forwards the MSISDN header from a trusted gateway only under its configured name', async () => {
+    stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1' });
+    const pdu = Buffer.from(sendReq([text('x')]));
+    const head = `POST /mms HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: ${pdu.length}\r\nX-WAP-Network-Client-MSISDN: +4733333333\r\nX_WAP_Network_Client_MSISDN: +4744444444\r\nConnection: close\r\n\r\n`;
+    await raw(stack.proxy, Buffer.concat([Buffer.from(head), pdu]));
+    const h = stack.sim.received[0]?.headers ?? {};
+    expect(h['x-wap-network-client-msisdn']).toBe('+4733333333');
+    expect(JSON.stringify(h)).not.toContain('4744444444');
+  });
 });
 
 describe('admin listener', () => {

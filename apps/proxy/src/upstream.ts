@@ -13,16 +13,16 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Headers for the upstream request. `drop` names headers the client may not set (an MSISDN header
+ * Headers for the upstream request. `drop` says which headers the client may not set (an MSISDN header
  * from an address that is no trusted gateway): they are not forwarded, so the MMSC cannot be fooled either.
  */
 export function forwardHeaders(
-  h: IncomingHttpHeaders, clientIp: string | undefined, drop?: string,
+  h: IncomingHttpHeaders, clientIp: string | undefined, drop: (name: string) => boolean = () => false,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = new Set(String(h['connection'] ?? '').toLowerCase().split(',').map((x) => x.trim()));
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k) || k === drop) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k) || drop(k)) continue;
     out[k] = v;
   }
   if (clientIp !== undefined) {

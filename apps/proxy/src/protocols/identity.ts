@@ -65,15 +65,30 @@ export function upstreamPath(target: string): string | null {
   return t;
 }
 
-/** Upstream request headers; an MSISDN header from an untrusted address is dropped and logged. */
+/** A header name as CGI-style servers read it: case and `-`/`_` do not matter (HTTP_X_WAP_…). */
+function cgiName(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
+/**
+ * Upstream request headers. The MSISDN header is forwarded only from a trusted gateway and only under
+ * its configured name: every other spelling that a server could read as it (`X_WAP_Network_Client_MSISDN`,
+ * underscores for dashes) is dropped from everyone, and any spelling from an untrusted address is dropped
+ * and logged.
+ */
 export function upstreamHeaders(ctx: ProxyContext, req: FastifyRequest): Record<string, string | string[]> {
   const name = ctx.config.msisdnHeader;
-  const untrusted = req.headers[name] !== undefined && !ctx.config.isTrustedGateway(clientAddress(req));
-  if (untrusted) {
+  const canonical = cgiName(name);
+  const trusted = ctx.config.isTrustedGateway(clientAddress(req));
+  const drop = (k: string): boolean => cgiName(k) === canonical && (!trusted || k !== name);
+  const dropped = Object.keys(req.headers).filter(drop);
+  if (dropped.length > 0) {
     ctx.log.warn({
-      event: 'untrusted-msisdn', header: name, srcip: req.socket.remoteAddress ?? '',
-      msg: 'MSISDN header from an address that is no trusted gateway: ignored and not forwarded',
+      event: 'untrusted-msisdn', header: dropped.join(','), srcip: req.socket.remoteAddress ?? '',
+      msg: trusted
+        ? 'MSISDN header under another spelling than MSISDN_HEADER: ignored and not forwarded'
+        : 'MSISDN header from an address that is no trusted gateway: ignored and not forwarded',
     });
   }
-  return forwardHeaders(req.headers, req.socket.remoteAddress, untrusted ? name : undefined);
+  return forwardHeaders(req.headers, req.socket.remoteAddress, drop);
 }
