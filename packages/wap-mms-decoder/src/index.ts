@@ -25,5 +25,8 @@ export {
 } from './mms/pdu.js';
 export { decode } from './mms/decode.js';
 export { encode, partAsInit, reencodeWithParts, type PduInit, type PartReplacer } from './mms/encode.js';
-export { buildRetrieveConfError, buildSendConf, buildTextSendReq, textPart, type RetrieveErrorInit, type SendConfInit, type TextSendReqInit } from './mms/replies.js';
+export {
+  buildRetrieveConfError, buildSendConf, buildTextSendReq, textPart,
+  type RetrieveErrorInit, type SendConfInit, type TextSendReqInit,
+} from './mms/replies.js';
 export { pduToJson } from './json.js';

@@ -30,7 +30,9 @@ function paramsJson(ct: ContentType): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const p of ct.params) {
     if (p.name in out) continue;
-    out[p.name] = p.name === 'charset' && typeof p.value === 'number' ? charsetName(p.value) : p.value === null ? null : String(p.value);
+    out[p.name] = p.name === 'charset' && typeof p.value === 'number'
+      ? charsetName(p.value)
+      : p.value === null ? null : String(p.value);
   }
   return out;
 }
@@ -112,14 +114,18 @@ export function pduToJson(pdu: MmsPdu): Record<string, Json> {
     mms_version: version?.kind === 'octet' ? versionString(version.value) : null,
     message_id: textHeader(pdu, FIELD.MESSAGE_ID),
     date: date?.kind === 'integer' ? { epoch: date.value } : null,
-    from: from?.kind === 'from' ? { insert_address: from.address === null, address: from.address === null ? null : enc(from.address) } : null,
+    from: from?.kind === 'from'
+      ? { insert_address: from.address === null, address: from.address === null ? null : enc(from.address) }
+      : null,
     to: list(FIELD.TO),
     cc: list(FIELD.CC),
     bcc: list(0x01),
     subject: firstEnc(pdu, FIELD.SUBJECT),
     response_text: firstEnc(pdu, FIELD.RESPONSE_TEXT),
     retrieve_text: firstEnc(pdu, FIELD.RETRIEVE_TEXT),
-    content_type: pdu.contentType === null ? null : { media_type: pdu.contentType.mediaType, params: paramsJson(pdu.contentType) },
+    content_type: pdu.contentType === null
+      ? null
+      : { media_type: pdu.contentType.mediaType, params: paramsJson(pdu.contentType) },
     parts: (pdu.parts ?? []).map((p, i) => partJson(p, i + 1)),
     headers: pdu.headers
       .filter((h) => h.type === 'well-known')

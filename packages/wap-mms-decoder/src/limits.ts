@@ -5,7 +5,10 @@
  * counts (parts, headers) and nesting still multiply work.
  */
 export interface DecodeLimits {
-  /** Parts in one multipart (all levels together). Stops a PDU of 10^6 empty entries burning CPU and memory on part objects. */
+  /**
+   * Parts in one multipart (all levels together). Stops a PDU of 10^6 empty entries burning CPU and
+   * memory on part objects.
+   */
   readonly maxParts: number;
   /** Nested multipart levels (top level = 1). Stops recursion bombs (multipart in multipart in ...). */
   readonly maxDepth: number;
@@ -13,7 +16,10 @@ export interface DecodeLimits {
   readonly maxHeaders: number;
   /** Octets in one decoded string (text, address, parameter). Stops huge strings in logs and JSON output. */
   readonly maxStringBytes: number;
-  /** Total PDU octets accepted. Stops oversized input reaching the decoder at all (the proxy enforces its own, smaller, limit first). */
+  /**
+   * Total PDU octets accepted. Stops oversized input reaching the decoder at all (the proxy enforces its
+   * own, smaller, limit first).
+   */
   readonly maxPduBytes: number;
 }
 

@@ -4,7 +4,10 @@
  * by the corpus and mms-gen tests.)
  */
 import fc from 'fast-check';
-import { FIELDS, WELL_KNOWN_MEDIA, type ContentType, type ContentTypeParam, type EncodedString, type HeaderValue, type MmsHeader, type PartHeader, type PartInit } from '../src/index.js';
+import {
+  FIELDS, WELL_KNOWN_MEDIA, type ContentType, type ContentTypeParam, type EncodedString, type HeaderValue,
+  type MmsHeader, type PartHeader, type PartInit,
+} from '../src/index.js';
 
 const CODES_BY_KIND = (kind: string): number[] =>
   [...FIELDS].filter(([code, d]) => d.kind === kind && code !== 0x0c).map(([code]) => code);
@@ -15,13 +18,18 @@ export const text = fc
   .filter((s) => !s.includes('\0') && !(s.length > 0 && s.charCodeAt(0) < 0x20));
 
 const token = fc
-  .string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.'.split('')), minLength: 1, maxLength: 16 })
+  .string({
+    unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.'.split('')), minLength: 1, maxLength: 16,
+  })
   .filter((s) => /^[a-z]/.test(s));
 
 const headerName = token.map((s) => `X-${s}`);
 
-const latin1Text = fc.string({ unit: fc.integer({ min: 1, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 30 });
-const asciiText = fc.string({ unit: fc.integer({ min: 1, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 30 });
+/** Strings of the characters 1..max, one UTF-16 unit each. */
+const charsUpTo = (max: number): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.integer({ min: 1, max }).map((c) => String.fromCharCode(c)), maxLength: 30 });
+const latin1Text = charsUpTo(0xff);
+const asciiText = charsUpTo(0x7f);
 const anyText = fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => !s.includes('\0'));
 
 export const encodedString: fc.Arbitrary<EncodedString> = fc.oneof(
@@ -47,20 +55,22 @@ const rawValue: fc.Arbitrary<Uint8Array> = fc.oneof(
 const wk = (code: number, value: HeaderValue): MmsHeader => ({ type: 'well-known', code, name: '', value });
 
 export const header: fc.Arbitrary<MmsHeader> = fc.oneof(
-  fc.tuple(fc.constantFrom(...CODES_BY_KIND('octet')), fc.integer({ min: 0x80, max: 0xff })).map(([c, v]) => wk(c, { kind: 'octet', value: v })),
+  fc.tuple(fc.constantFrom(...CODES_BY_KIND('octet')), fc.integer({ min: 0x80, max: 0xff }))
+    .map(([c, v]) => wk(c, { kind: 'octet', value: v })),
   fc.tuple(fc.constantFrom(...CODES_BY_KIND('text')), text).map(([c, v]) => wk(c, { kind: 'text', value: v })),
-  fc.tuple(fc.constantFrom(...CODES_BY_KIND('encoded-string')), encodedString).map(([c, v]) => wk(c, { kind: 'encoded-string', value: v })),
-  fc.tuple(fc.constantFrom(...CODES_BY_KIND('long'), ...CODES_BY_KIND('integer')), fc.integer({ min: 0, max: 2 ** 48 })).map(([c, v]) =>
-    wk(c, { kind: 'integer', value: v }),
-  ),
-  fc.tuple(fc.constantFrom(...CODES_BY_KIND('time')), fc.boolean(), fc.integer({ min: 0, max: 2 ** 40 })).map(([c, a, v]) =>
-    wk(c, { kind: 'time', absolute: a, value: v }),
-  ),
+  fc.tuple(fc.constantFrom(...CODES_BY_KIND('encoded-string')), encodedString)
+    .map(([c, v]) => wk(c, { kind: 'encoded-string', value: v })),
+  fc.tuple(fc.constantFrom(...CODES_BY_KIND('long'), ...CODES_BY_KIND('integer')), fc.integer({ min: 0, max: 2 ** 48 }))
+    .map(([c, v]) => wk(c, { kind: 'integer', value: v })),
+  fc.tuple(fc.constantFrom(...CODES_BY_KIND('time')), fc.boolean(), fc.integer({ min: 0, max: 2 ** 40 }))
+    .map(([c, a, v]) => wk(c, { kind: 'time', absolute: a, value: v })),
   fc.option(encodedString, { nil: null }).map((a) => wk(0x09, { kind: 'from', address: a })),
-  fc.oneof(fc.integer({ min: 0x80, max: 0x83 }).map((v): HeaderValue => ({ kind: 'octet', value: v })), token.map((v): HeaderValue => ({ kind: 'token', value: v }))).map((v) => wk(0x0a, v)),
-  fc.tuple(fc.constantFrom(...CODES_BY_KIND('raw'), ...Array.from({ length: 0x40 }, (_, i) => 0x40 + i)), rawValue).map(([c, b]) =>
-    wk(c, { kind: 'raw', bytes: b }),
-  ),
+  fc.oneof(
+    fc.integer({ min: 0x80, max: 0x83 }).map((v): HeaderValue => ({ kind: 'octet', value: v })),
+    token.map((v): HeaderValue => ({ kind: 'token', value: v })),
+  ).map((v) => wk(0x0a, v)),
+  fc.tuple(fc.constantFrom(...CODES_BY_KIND('raw'), ...Array.from({ length: 0x40 }, (_, i) => 0x40 + i)), rawValue)
+    .map(([c, b]) => wk(c, { kind: 'raw', bytes: b })),
   fc.tuple(headerName, text).map(([name, value]): MmsHeader => ({ type: 'application', name, value })),
 );
 
@@ -70,7 +80,8 @@ const plainMedia = fc.constantFrom(
   ...[...WELL_KNOWN_MEDIA.values()].filter((m) => !m.startsWith('application/vnd.wap.multipart.')),
 );
 const multipartMedia = fc.constantFrom(
-  'application/vnd.wap.multipart.mixed', 'application/vnd.wap.multipart.related', 'application/vnd.wap.multipart.alternative',
+  'application/vnd.wap.multipart.mixed', 'application/vnd.wap.multipart.related',
+  'application/vnd.wap.multipart.alternative',
 );
 
 const quoteFree = text.filter((s) => !s.includes('"'));
@@ -82,10 +93,10 @@ const param: fc.Arbitrary<ContentTypeParam> = fc.oneof(
   quoteFree.map((v) => ({ name: 'filename', value: v })),
   quoteFree.map((v) => ({ name: 'start', value: v })),
   fc.constantFrom('application/smil', 'text/plain').map((v) => ({ name: 'type', value: v })),
-  fc.tuple(token.filter((t) => t !== 'charset'), fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), quoteFree, fc.constant(null))).map(([name, value]) => ({
-    name: `x-${name}`,
-    value,
-  })),
+  fc.tuple(
+    token.filter((t) => t !== 'charset'),
+    fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), quoteFree, fc.constant(null)),
+  ).map(([name, value]) => ({ name: `x-${name}`, value })),
 );
 
 const contentType = (media: fc.Arbitrary<string>): fc.Arbitrary<ContentType> =>
@@ -95,7 +106,11 @@ const partHeader: fc.Arbitrary<PartHeader> = fc.oneof(
   text.map((v): PartHeader => ({ type: 'content-location', value: v })),
   quoteFree.map((v): PartHeader => ({ type: 'content-id', value: `<${v}>` })),
   fc
-    .record({ code: fc.constantFrom(0x2e, 0x45), disposition: fc.constantFrom('attachment', 'inline', 'form-data'), params: fc.array(param, { maxLength: 2 }) })
+    .record({
+      code: fc.constantFrom(0x2e, 0x45),
+      disposition: fc.constantFrom('attachment', 'inline', 'form-data'),
+      params: fc.array(param, { maxLength: 2 }),
+    })
     .map((d): PartHeader => ({ type: 'content-disposition', ...d })),
   fc.tuple(headerName, text).map(([name, value]): PartHeader => ({ type: 'application', name, value })),
 );
@@ -103,9 +118,15 @@ const partHeader: fc.Arbitrary<PartHeader> = fc.oneof(
 export const part: fc.Arbitrary<PartInit> = fc.letrec<{ part: PartInit }>((tie) => ({
   part: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ contentType: contentType(plainMedia), headers: fc.array(partHeader, { maxLength: 3 }), data: fc.uint8Array({ maxLength: 300 }) }),
+    fc.record({
+      contentType: contentType(plainMedia), headers: fc.array(partHeader, { maxLength: 3 }),
+      data: fc.uint8Array({ maxLength: 300 }),
+    }),
     fc
-      .record({ contentType: contentType(multipartMedia), headers: fc.array(partHeader, { maxLength: 2 }), children: fc.array(tie('part'), { maxLength: 3 }) })
+      .record({
+        contentType: contentType(multipartMedia), headers: fc.array(partHeader, { maxLength: 2 }),
+        children: fc.array(tie('part'), { maxLength: 3 }),
+      })
       .map((p) => ({ ...p, data: new Uint8Array(0) })),
   ),
 })).part;
@@ -123,8 +144,12 @@ export const pdu: fc.Arbitrary<PduModel> = fc
     fc.array(header, { maxLength: 12 }),
     fc.oneof(
       fc.constant({ contentType: null, parts: null, body: null }),
-      fc.record({ contentType: contentType(multipartMedia), parts: fc.array(part, { maxLength: 4 }), body: fc.constant(null) }),
-      fc.record({ contentType: contentType(plainMedia), parts: fc.constant(null), body: fc.uint8Array({ maxLength: 200 }) }),
+      fc.record({
+        contentType: contentType(multipartMedia), parts: fc.array(part, { maxLength: 4 }), body: fc.constant(null),
+      }),
+      fc.record({
+        contentType: contentType(plainMedia), parts: fc.constant(null), body: fc.uint8Array({ maxLength: 200 }),
+      }),
     ),
   )
   .map(([type, headers, b]) => ({ headers: [wk(0x0c, { kind: 'octet', value: type }), ...headers], ...b }));

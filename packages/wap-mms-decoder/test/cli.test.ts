@@ -32,7 +32,8 @@ describe('cli.js FILE', () => {
     writeFileSync(f, 'This is not a valid m-Retrieve.conf PDU\n');
     const r = run(f);
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'MMS_ERR_NOT_MMS', message: expect.any(String) as string, offset: 0 } });
+    const message = expect.any(String) as string;
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'MMS_ERR_NOT_MMS', message, offset: 0 } });
     expect(r.stderr).toBe('');
   });
 
@@ -56,7 +57,8 @@ describe('cli.js FILE', () => {
       const files = ${JSON.stringify(files)};
       let bad = 0;
       for (const f of files) {
-        const r = spawnSync(process.execPath, [${JSON.stringify(CLI)}, require('node:path').join(${JSON.stringify(CORPUS_MMS)}, f)], { encoding: 'utf8' });
+        const file = require('node:path').join(${JSON.stringify(CORPUS_MMS)}, f);
+        const r = spawnSync(process.execPath, [${JSON.stringify(CLI)}, file], { encoding: 'utf8' });
         try { JSON.parse(r.stdout); } catch { bad++; }
         if (r.status !== 0 && r.status !== 1) bad++;
       }

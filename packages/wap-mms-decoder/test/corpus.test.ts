@@ -27,7 +27,9 @@ function encStr(v: unknown): unknown {
   return { text: o.text, charset: o.charset };
 }
 
-const PART_KEYS = ['content_type', 'name', 'filename', 'content_location', 'content_id', 'data_length', 'sha256'] as const;
+const PART_KEYS = [
+  'content_type', 'name', 'filename', 'content_location', 'content_id', 'data_length', 'sha256',
+] as const;
 
 describe.skipIf(!HAVE_SHARED)('corpus: real PDUs agree with the oracle', () => {
   it('finds the corpus', () => {
@@ -37,7 +39,8 @@ describe.skipIf(!HAVE_SHARED)('corpus: real PDUs agree with the oracle', () => {
   for (const file of files) {
     it(file, () => {
       const bytes = readFileSync(join(CORPUS_MMS, file));
-      const exp = JSON.parse(readFileSync(join(CORPUS_MMS, file.replace(/\.mms$/, '.expected.json')), 'utf8')) as Expected;
+      const expectedFile = join(CORPUS_MMS, file.replace(/\.mms$/, '.expected.json'));
+      const exp = JSON.parse(readFileSync(expectedFile, 'utf8')) as Expected;
       if (isNotPdu(exp)) {
         expect(() => decode(bytes)).toThrow(MmsError);
         return;
@@ -49,7 +52,8 @@ describe.skipIf(!HAVE_SHARED)('corpus: real PDUs agree with the oracle', () => {
       const date = exp['date'] as { epoch: number } | null;
       expect(got['date']).toEqual(date === null ? null : { epoch: date.epoch });
       const from = exp['from'] as { insert_address: boolean; address: unknown } | null;
-      expect(got['from'], 'from').toEqual(from === null ? null : { insert_address: from.insert_address, address: encStr(from.address) });
+      const wantFrom = from === null ? null : { insert_address: from.insert_address, address: encStr(from.address) };
+      expect(got['from'], 'from').toEqual(wantFrom);
       for (const k of ['to', 'cc', 'bcc'] as const) {
         expect(got[k], k).toEqual((exp[k] as unknown[]).map(encStr));
       }
@@ -66,7 +70,9 @@ describe.skipIf(!HAVE_SHARED)('corpus: real PDUs agree with the oracle', () => {
         expect((gp['charset'] as { mib: number } | null)?.mib ?? null, `part ${i + 1} charset`).toBe(ec?.mib ?? null);
         // Parameter values as tshark prints them; charset names compared case-insensitively.
         const lower = (o: unknown): unknown =>
-          Object.fromEntries(Object.entries(o as Record<string, string>).map(([k, v]) => [k, k === 'charset' ? v.toLowerCase() : v]));
+          Object.fromEntries(
+            Object.entries(o as Record<string, string>).map(([k, v]) => [k, k === 'charset' ? v.toLowerCase() : v]),
+          );
         expect(lower(gp['params']), `part ${i + 1} params`).toEqual(lower(ep['params']));
       });
     });

@@ -61,11 +61,15 @@ function sha256(b: Uint8Array): string {
 
 function checkFile(dir: string, file: string): void {
   const bytes = readFileSync(join(dir, file));
-  const t = JSON.parse(readFileSync(join(dir, file.replace(/\.mms$/, '.truth.json')), 'utf8')) as Record<string, unknown>;
+  const truthFile = join(dir, file.replace(/\.mms$/, '.truth.json'));
+  const t = JSON.parse(readFileSync(truthFile, 'utf8')) as Record<string, unknown>;
   const pdu = decode(bytes);
   const json = pduToJson(pdu) as Record<string, unknown>;
   expect(json['message_type']).toEqual(t['message_type']);
-  for (const k of ['transaction_id', 'mms_version', 'message_id', 'to', 'cc', 'bcc', 'subject', 'application_headers'] as const) {
+  const keys = [
+    'transaction_id', 'mms_version', 'message_id', 'to', 'cc', 'bcc', 'subject', 'application_headers',
+  ] as const;
+  for (const k of keys) {
     expect(json[k], k).toEqual(t[k]);
   }
   expect((json['date'] as { epoch: number } | null)?.epoch ?? null, 'date').toBe(t['date'] ?? null);
@@ -81,7 +85,8 @@ function checkFile(dir: string, file: string): void {
   const expiry = t['expiry'] as { relative?: number; absolute?: number } | null | undefined;
   if (expiry) {
     const v = wellKnown(pdu, FIELD.EXPIRY);
-    expect(v, 'expiry').toEqual({ kind: 'time', absolute: expiry.absolute !== undefined, value: expiry.absolute ?? expiry.relative });
+    const value = expiry.absolute ?? expiry.relative;
+    expect(v, 'expiry').toEqual({ kind: 'time', absolute: expiry.absolute !== undefined, value });
   }
   checkParts(pdu.parts ?? [], t['parts'] as TruthPart[], file);
   if (t['malformed'] === true) expect(pdu.issues.length, 'issues on a malformed trap').toBeGreaterThan(0);

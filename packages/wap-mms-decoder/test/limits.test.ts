@@ -30,7 +30,8 @@ describe('decode limits stop the attacks they name', () => {
   });
 
   it('refuses header floods and over-long strings', () => {
-    const many = [...head, ...Array.from({ length: 50 }, () => ({ type: 'application' as const, name: 'X-a', value: 'b' }))];
+    const flood = Array.from({ length: 50 }, () => ({ type: 'application' as const, name: 'X-a', value: 'b' }));
+    const many = [...head, ...flood];
     expect(errorCode(encode({ headers: many }), { maxHeaders: 20 })).toBe(MmsErrorCode.LIMIT);
     const long = [...head, { type: 'application' as const, name: 'X-a', value: 'b'.repeat(5000) }];
     expect(errorCode(encode({ headers: long }), { maxStringBytes: 1000 })).toBe(MmsErrorCode.LIMIT);
@@ -46,7 +47,8 @@ describe('decode limits stop the attacks they name', () => {
   });
 
   it('reports octets after the declared entries as unparsed, so they are still scanned', () => {
-    const b = encode({ headers: head, contentType: mixed, parts: [textPart('one', 'a.txt'), textPart('two', 'b.txt')] });
+    const parts = [textPart('one', 'a.txt'), textPart('two', 'b.txt')];
+    const b = encode({ headers: head, contentType: mixed, parts });
     const bodyStart = b.indexOf(0x02, b.indexOf(0x84) + 2); // nEntries, right after Content-Type 84 A3
     const lied = Uint8Array.from(b);
     lied[bodyStart] = 0x01;

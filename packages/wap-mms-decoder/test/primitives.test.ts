@@ -54,7 +54,8 @@ describe('WSP primitives', () => {
   });
 
   it('refuses integers beyond 2^53 instead of rounding them', () => {
-    expect(code(() => r(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff).longInteger())).toBe(MmsErrorCode.INTEGER_OVERFLOW);
+    const nine = r(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+    expect(code(() => nine.longInteger())).toBe(MmsErrorCode.INTEGER_OVERFLOW);
   });
 
   it('strips the Quote octet of a Text-string and the quotes of a Quoted-string', () => {
@@ -96,6 +97,7 @@ describe('WSP primitives', () => {
       params: [{ name: 'type', value: 'application/smil' }, { name: 'start', value: '<s>' }],
     });
     const untyped = [...Buffer.from('image/jpg\0charset\0iso-8859-1\0')];
-    expect(readContentType(r(untyped.length, ...untyped), 8)).toEqual({ mediaType: 'image/jpg', params: [{ name: 'charset', value: 'iso-8859-1' }] });
+    expect(readContentType(r(untyped.length, ...untyped), 8))
+      .toEqual({ mediaType: 'image/jpg', params: [{ name: 'charset', value: 'iso-8859-1' }] });
   });
 });

@@ -101,7 +101,9 @@ export function decode(bytes: Uint8Array, limits?: Partial<DecodeLimits>): MmsPd
       // A control octet where a header name must be: stray trailing octets
       // (seen from real MMSCs: one 0x00 after the last header). Stop here.
       if (headers.length < 2) r.fail(MmsErrorCode.BAD_HEADER, `octet 0x${c.toString(16)} where a header name must be`);
-      issues.push({ code: MmsErrorCode.BAD_HEADER, message: `${r.remaining} octets after the headers are no header`, offset: r.pos });
+      issues.push({
+        code: MmsErrorCode.BAD_HEADER, message: `${r.remaining} octets after the headers are no header`, offset: r.pos,
+      });
       unparsed.push({ offset: r.pos, length: r.remaining });
       r.pos = r.end;
     }

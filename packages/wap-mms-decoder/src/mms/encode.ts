@@ -101,7 +101,9 @@ export function partAsInit(p: MmsPart): PartInit {
 
 export type PartReplacer = (part: MmsPart, path: readonly number[]) => PartInit | undefined;
 
-function mapParts(parts: readonly MmsPart[], replace: PartReplacer, path: number[]): { parts: PartInit[]; changed: boolean } {
+function mapParts(
+  parts: readonly MmsPart[], replace: PartReplacer, path: number[],
+): { parts: PartInit[]; changed: boolean } {
   let changed = false;
   const out = parts.map((p, i): PartInit => {
     const here = [...path, i];

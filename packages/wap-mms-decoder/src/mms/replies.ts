@@ -20,8 +20,16 @@ function text(code: number, value: string): MmsHeader {
   return { type: 'well-known', code, name: '', value: { kind: 'text', value } };
 }
 
+/** Date in seconds since 1970, never negative. */
+function dateHeader(seconds: number): MmsHeader {
+  const value = Math.max(0, Math.floor(seconds));
+  return { type: 'well-known', code: FIELD.DATE, name: '', value: { kind: 'integer', value } };
+}
+
 function utf8String(code: number, value: string): MmsHeader {
-  return { type: 'well-known', code, name: '', value: { kind: 'encoded-string', value: { text: value, charset: 106 } } };
+  return {
+    type: 'well-known', code, name: '', value: { kind: 'encoded-string', value: { text: value, charset: 106 } },
+  };
 }
 
 export interface SendConfInit {
@@ -63,10 +71,12 @@ export interface RetrieveErrorInit {
  */
 export function buildRetrieveConfError(init: RetrieveErrorInit): Uint8Array {
   const headers: MmsHeader[] = [octet(FIELD.MESSAGE_TYPE, MessageType.RETRIEVE_CONF)];
-  if (init.transactionId !== undefined && init.transactionId !== null) headers.push(text(FIELD.TRANSACTION_ID, init.transactionId));
+  if (init.transactionId !== undefined && init.transactionId !== null) {
+    headers.push(text(FIELD.TRANSACTION_ID, init.transactionId));
+  }
   headers.push(octet(FIELD.MMS_VERSION, init.version ?? DEFAULT_VERSION));
   if (init.messageId !== undefined && init.messageId !== null) headers.push(text(FIELD.MESSAGE_ID, init.messageId));
-  headers.push({ type: 'well-known', code: FIELD.DATE, name: '', value: { kind: 'integer', value: Math.max(0, Math.floor(init.date)) } });
+  headers.push(dateHeader(init.date));
   headers.push(octet(FIELD.RETRIEVE_STATUS, init.status ?? RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED));
   headers.push(utf8String(FIELD.RETRIEVE_TEXT, init.text));
   return encode({
@@ -94,12 +104,22 @@ export function buildTextSendReq(init: TextSendReqInit): Uint8Array {
     octet(FIELD.MESSAGE_TYPE, MessageType.SEND_REQ),
     text(FIELD.TRANSACTION_ID, init.transactionId),
     octet(FIELD.MMS_VERSION, DEFAULT_VERSION),
-    { type: 'well-known', code: FIELD.DATE, name: '', value: { kind: 'integer', value: Math.max(0, Math.floor(init.date)) } },
-    { type: 'well-known', code: FIELD.FROM, name: '', value: { kind: 'from', address: init.from === null ? null : { text: init.from, charset: null } } },
-    { type: 'well-known', code: FIELD.TO, name: '', value: { kind: 'encoded-string', value: { text: init.to, charset: null } } },
+    dateHeader(init.date),
+    {
+      type: 'well-known', code: FIELD.FROM, name: '',
+      value: { kind: 'from', address: init.from === null ? null : { text: init.from, charset: null } },
+    },
+    {
+      type: 'well-known', code: FIELD.TO, name: '',
+      value: { kind: 'encoded-string', value: { text: init.to, charset: null } },
+    },
     utf8String(FIELD.SUBJECT, init.subject),
   ];
-  return encode({ headers, contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] }, parts: [textPart(init.text, 'notice.txt')] });
+  return encode({
+    headers,
+    contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] },
+    parts: [textPart(init.text, 'notice.txt')],
+  });
 }
 
 /** A UTF-8 text/plain part, e.g. the replacement for a removed attachment. */

@@ -24,7 +24,10 @@ export function decodeLatin1(b: Uint8Array): string {
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** Text bytes as a string: strict UTF-8, falling back to ISO-8859-1 (what handsets actually put in "US-ASCII" Text-strings). */
+/**
+ * Text bytes as a string: strict UTF-8, falling back to ISO-8859-1 (what handsets actually put in
+ * "US-ASCII" Text-strings).
+ */
 export function decodeLooseText(b: Uint8Array): string {
   let ascii = true;
   for (let i = 0; i < b.length; i++) {
@@ -156,7 +159,9 @@ export class ByteReader {
     for (let i = 0; i < b.length; i++) {
       v = v * 256 + (b[i] as number);
     }
-    if (v > Number.MAX_SAFE_INTEGER) this.fail(MmsErrorCode.INTEGER_OVERFLOW, `integer of ${n} octets too large`, start);
+    if (v > Number.MAX_SAFE_INTEGER) {
+      this.fail(MmsErrorCode.INTEGER_OVERFLOW, `integer of ${n} octets too large`, start);
+    }
     return v;
   }
 
