@@ -110,7 +110,8 @@ function paramValue(raw: string): ParamValue {
  * parameters (first-wins, last-wins or joined), RFC 2231 forms of boundary/start/type (decoded by
  * some, ignored by others), a boundary on a non-multipart type (Kannel treats any Content-Type with
  * a boundary as multipart), an unquoted boundary that is not a token or a quoted one with escapes
- * or trailing text (where it ends differs), a boundary ending in a space (Python strips it).
+ * or trailing text (where it ends differs), a boundary ending in a space (Python strips it), a
+ * boundary that is an RFC 2047 encoded word (decoded by some).
  * Refuses (MIME) a value that is not `token/token`.
  */
 export function parseContentTypeStrict(value: string, offset = -1): MimeType {
@@ -152,6 +153,11 @@ function checkBoundary(v: ParamValue, type: string, offset: number): void {
     throw ambiguous('boundary ending in a space (some stacks strip it)', offset);
   }
   if (!BOUNDARY.test(v.value)) throw malformed('boundary not allowed by RFC 2046', offset);
+  // Every character of =?utf-8?q?x?= is a bchar, but Thunderbird and javax.mail (decodeparameters)
+  // decode RFC 2047 words in parameters, and would look for a different delimiter.
+  if (/=\?[^?]*\?[bq]\?[^?]*\?=/i.test(v.value)) {
+    throw ambiguous('boundary written as an RFC 2047 encoded word', offset);
+  }
 }
 
 /**

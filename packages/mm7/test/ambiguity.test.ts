@@ -154,6 +154,7 @@ describe('Content-Type parameters', () => {
     expect(refusal(body, `multipart/related; boundary="b0und\\-x"`)).toBe(AMBIGUOUS);
     expect(refusal(body, `multipart/related; boundary="${B}"x`)).toBe(AMBIGUOUS);
     expect(refusal(body, 'multipart/related; boundary="a\tb"')).toBe(Mm7ErrorCode.MIME);
+    expect(refusal(body, 'multipart/related; boundary="=?utf-8?q?b0und-x?="')).toBe(AMBIGUOUS);
   });
 
   it('refuses a boundary parameter on a non-multipart part (Kannel splits it as multipart)', () => {
