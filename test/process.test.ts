@@ -71,4 +71,27 @@ describe('node apps/proxy/dist/main.js', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('never overruns SHUTDOWN_TIMEOUT, even with a message stuck at a slow MMSC (exit 0)', async () => {
+    const [mm1, admin, sim] = await Promise.all([freePort(), freePort(), freePort()]);
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', MM1_PORT: String(mm1), ADMIN_PORT: String(admin),
+        SIM_PORT: String(sim), SHUTDOWN_TIMEOUT: '1', UPSTREAM_TIMEOUT: '30',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    for (let i = 0; i < 100 && !out.includes('admin on'); i++) await new Promise((r) => setTimeout(r, 100));
+    // The simulator holds this one for 20 s: only the shutdown bound can end it.
+    const stuck = post(`http://127.0.0.1:${mm1}`, sendReq([text('slow')]), { 'x-sim-delay-ms': '20000' }).catch(() => null);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await stuck;
+  });
 });

@@ -75,8 +75,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`mmsguard: ${sig}: draining\n`);
+    // SHUTDOWN_TIMEOUT is a promise to the operator: whatever still hangs then (a slow MMSC, clamd, the
+    // bundled simulator's own clients) does not keep the process alive. In-flight messages get most of
+    // it; what is left closes their connections and the rest.
+    setTimeout(() => process.exit(0), config.shutdownTimeoutMs).unref();
     void (async () => {
-      await proxy.close();
+      await proxy.close(Math.floor(config.shutdownTimeoutMs * 0.8));
       await sim?.close();
       process.exit(0);
     })();

@@ -62,10 +62,11 @@ export interface Proxy {
   /** Listens on the configured host and ports (0: any free port). */
   listen(): Promise<void>;
   /**
-   * Stops accepting, lets messages in flight finish, and closes every resource — within
-   * SHUTDOWN_TIMEOUT: connections still open then are closed, and the returned promise settles by then.
+   * Stops accepting, lets messages in flight finish, and closes every resource — within `drainMs`
+   * (default SHUTDOWN_TIMEOUT): connections still open then are closed, and the returned promise
+   * settles by then, even if a resource is still closing.
    */
-  close(): Promise<void>;
+  close(drainMs?: number): Promise<void>;
 }
 
 export function buildProxy(config: Config, o: ProxyOptions): Proxy {
@@ -107,13 +108,13 @@ export function buildProxy(config: Config, o: ProxyOptions): Proxy {
       if (mm7 !== null) await mm7.listen({ host: config.host, port: config.mm7.port });
       await admin.listen({ host: config.adminHost, port: config.adminPort });
     },
-    close() {
+    close(drainMs = config.shutdownTimeoutMs) {
       closing ??= new Promise<void>((resolve) => {
         const deadline = setTimeout(() => {
           // In-flight messages had their time: cut what is left, and do not wait for it.
           for (const a of traffic) a.server.closeAllConnections();
           resolve();
-        }, config.shutdownTimeoutMs);
+        }, drainMs);
         deadline.unref();
         void closeAll().catch(() => undefined).finally(() => {
           clearTimeout(deadline);
