@@ -1,5 +1,8 @@
 export { ScanError, ScanErrorCode } from './errors.js';
-export { CLEAN, type ScanEngine, type ScanOutcome, type ScanTarget } from './types.js';
+export {
+  CLEAN, type EngineInfo, type ScanEngine, type ScanOutcome, type ScanTarget,
+  type SignatureFileInfo, type SignatureKind,
+} from './types.js';
 export {
   scanTargets, scanWithEngine, type EngineResult, type OrchestratorOptions, type TargetResult,
 } from './orchestrator.js';

@@ -20,10 +20,51 @@ export type ScanOutcome =
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
+/** A kind of signature the built-in engine loads: a hash of the whole target, or a body pattern (.ndb). */
+export type SignatureKind = 'md5' | 'sha1' | 'sha256' | 'body';
+
+/** One loaded signature file. */
+export interface SignatureFileInfo {
+  /** As configured (SIGNATURE_FILES). */
+  readonly path: string;
+  /** SHA-256 of the bytes that were loaded: which copy of the file is in use, after an update or a reload. */
+  readonly sha256: string;
+  readonly signatures: number;
+  /** The kinds present in the file, in the order md5, sha1, sha256, body. */
+  readonly kinds: readonly SignatureKind[];
+}
+
+/**
+ * What an engine scans with, so an operator can see that a signature update took (`GET /readyz`).
+ * Engines know different things; each fills in what it has.
+ */
+export interface EngineInfo {
+  /** The engine's version: ClamAV's (`1.4.6`); for ICAP the service's ISTag, which changes with its database. */
+  readonly version?: string;
+  /** The signature database's version (clamd: the number of its newest database, e.g. daily.cvd). */
+  readonly database?: number;
+  /** When that database was built, as the engine writes it (clamd: ctime format in clamd's local time). */
+  readonly date?: string;
+  /** Signatures loaded, when the engine can count them (clamd and ICAP servers do not say). */
+  readonly signatures?: number;
+  readonly files?: readonly SignatureFileInfo[];
+  /** The EICAR test signature is active although no file holds it. */
+  readonly eicar?: boolean;
+  /** The server's own description of the service (ICAP `Service`). */
+  readonly service?: string;
+  /** Which configured address answered (failover lists). */
+  readonly address?: string;
+}
+
 export interface ScanEngine {
   readonly name: string;
   /** Resolves when the engine can scan (clamd answers PING); rejects with the reason otherwise. */
   ready(signal?: AbortSignal): Promise<void>;
+  /**
+   * What the engine scans with (version, database date, signature files); rejects when it cannot
+   * tell, which readiness treats as not ready. Optional: an engine without one shows only its name.
+   */
+  describe?(signal: AbortSignal): Promise<EngineInfo>;
   scan(target: ScanTarget, signal: AbortSignal): Promise<ScanOutcome>;
   close(): Promise<void>;
 }
