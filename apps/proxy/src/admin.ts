@@ -1,12 +1,13 @@
 /**
  * The admin listener (its own port, loopback by default): liveness,
- * readiness (every engine answers), Prometheus metrics and the bulk
+ * readiness (every engine answers and names its signatures), Prometheus metrics and the bulk
  * protection's blocks and counts. Everything but /healthz needs
  * `Authorization: Bearer ADMIN_TOKEN` when ADMIN_TOKEN is set.
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { releaseBulk, topCounts } from '@mmsguard/policy';
+import type { EngineInfo, ScanEngine } from '@mmsguard/scan';
 import type { ProxyContext } from './context.js';
 
 /**
@@ -19,6 +20,34 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const got = Buffer.from(m[1]);
   const want = Buffer.from(token);
   return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** One engine in /readyz: `engine` (the name, as before) and `name`, then what it scans with, or why not ready. */
+export type EngineStatus = EngineInfo & {
+  readonly engine: string;
+  readonly name: string;
+  readonly ready: boolean;
+  readonly error?: string;
+  readonly code?: string;
+};
+
+/**
+ * An engine is ready when it answers (ready()) and can say what it scans with (describe(), when it
+ * has one): an engine that cannot name its signatures may be scanning with none. Both share one
+ * deadline, so a silent server costs one probe two seconds at most.
+ */
+export async function engineStatus(e: ScanEngine, timeoutMs = 2000): Promise<EngineStatus> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const [, info] = await Promise.all([e.ready(signal), e.describe?.(signal)]);
+    return { ...info, engine: e.name, name: e.name, ready: true };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      engine: e.name, name: e.name, ready: false, error: (err as Error).message,
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
 }
 
 export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
@@ -35,16 +64,7 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
   }
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const checks = await Promise.all(
-      ctx.engines.map(async (e) => {
-        try {
-          await e.ready(AbortSignal.timeout(2000));
-          return { engine: e.name, ready: true };
-        } catch (err) {
-          return { engine: e.name, ready: false, error: (err as Error).message };
-        }
-      }),
-    );
+    const checks = await Promise.all(ctx.engines.map((e) => engineStatus(e)));
     const ok = checks.every((c) => c.ready);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', engines: checks });
   });
