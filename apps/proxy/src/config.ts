@@ -10,6 +10,7 @@ import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseClamdAddresses } from '@mmsguard/scan-clamd';
+import { parseIcapUrls } from '@mmsguard/scan-icap';
 import { parsePrefixRules, parseThresholds, type PrefixRule, type Threshold } from '@mmsguard/policy';
 import { ConfigFileError, readConfigFile, type FileEntry } from './config-file.js';
 import { parseWindow, type WindowRule } from './schedule.js';
@@ -236,29 +237,43 @@ export function parseTrustedGateways(spec: string): { entries: string[]; matches
 /** RFC 9110 `token`: what an HTTP header name may be. */
 const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+export const SCAN_ENGINE_NAMES = ['builtin', 'clamd', 'icap'] as const;
+export type ScanEngineName = (typeof SCAN_ENGINE_NAMES)[number];
+
 const scanSchema = {
   SCAN_ENGINES: z
     .string()
     .default('builtin')
     .transform(list)
-    .pipe(z.array(z.enum(['builtin', 'clamd'])).min(1, 'at least one engine')),
+    .pipe(z.array(z.enum(SCAN_ENGINE_NAMES)).min(1, 'at least one engine')),
   CLAMD_ADDRESS: z.string().optional(),
+  ICAP_URL: z.string().optional(),
   SCAN_TIMEOUT: seconds('30', 3600),
   SCAN_ERROR_ACTION: z.enum(['block', 'pass']).default('block'),
   SIGNATURE_FILES: z.string().optional().transform(list),
   FILE_FILTER: fileFilter,
 };
 
-function checkClamd(v: { SCAN_ENGINES: string[]; CLAMD_ADDRESS?: string | undefined }, ctx: z.RefinementCtx): void {
-  if (!v.SCAN_ENGINES.includes('clamd')) return;
-  if (v.CLAMD_ADDRESS === undefined || v.CLAMD_ADDRESS.trim() === '') {
-    ctx.addIssue({ code: 'custom', path: ['CLAMD_ADDRESS'], message: 'required when SCAN_ENGINES lists clamd' });
-    return;
-  }
-  try {
-    parseClamdAddresses(v.CLAMD_ADDRESS);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', path: ['CLAMD_ADDRESS'], message: (e as Error).message });
+type EngineAddresses = { SCAN_ENGINES: string[]; CLAMD_ADDRESS?: string | undefined; ICAP_URL?: string | undefined };
+
+/** The address of each listed engine that needs one: present and parseable, so a bad one stops the start. */
+function checkEngineAddresses(v: EngineAddresses, ctx: z.RefinementCtx): void {
+  const needs = [
+    ['clamd', 'CLAMD_ADDRESS', v.CLAMD_ADDRESS, parseClamdAddresses],
+    ['icap', 'ICAP_URL', v.ICAP_URL, parseIcapUrls],
+  ] as const;
+  for (const [engine, name, value, parse] of needs) {
+    if (!v.SCAN_ENGINES.includes(engine)) continue;
+    if (value === undefined || value.trim() === '') {
+      ctx.addIssue({ code: 'custom', path: [name], message: `required when SCAN_ENGINES lists ${engine}` });
+      return;
+    }
+    try {
+      parse(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: [name], message: (e as Error).message });
+      return;
+    }
   }
 }
 
@@ -379,7 +394,7 @@ function checkAcross(v: Parsed, ctx: z.RefinementCtx): void {
   }
 }
 
-const schema = objectSchema.superRefine(checkClamd).superRefine(checkAcross);
+const schema = objectSchema.superRefine(checkEngineAddresses).superRefine(checkAcross);
 
 export type Action = 'block' | 'pass';
 
@@ -397,8 +412,10 @@ export interface ProtocolConfig {
 }
 
 export interface ScanConfig {
-  readonly engines: readonly ('builtin' | 'clamd')[];
+  readonly engines: readonly ScanEngineName[];
   readonly clamdAddress: string | null;
+  /** ICAP_URL as written (`icap://host:port/service`, comma list = failover); checked, parsed again by the engine. */
+  readonly icapUrl: string | null;
   readonly scanTimeoutMs: number;
   readonly scanErrorAction: Action;
   readonly signatureFiles: readonly string[];
@@ -575,7 +592,7 @@ export function parseConfig(env: Env, origins?: Origins): Config {
 
 /** Only the scan variables (the operators' scan CLI). */
 export function parseScanConfig(env: Env): ScanConfig {
-  const r = z.object(scanSchema).superRefine(checkClamd).safeParse(env);
+  const r = z.object(scanSchema).superRefine(checkEngineAddresses).safeParse(env);
   if (!r.success) throw firstIssue(r.error);
   return scanConfigOf(r.data);
 }
@@ -584,6 +601,7 @@ function scanConfigOf(v: z.output<z.ZodObject<typeof scanSchema>>): ScanConfig {
   return Object.freeze({
     engines: v.SCAN_ENGINES,
     clamdAddress: v.CLAMD_ADDRESS?.trim() ?? null,
+    icapUrl: v.ICAP_URL?.trim() ?? null,
     scanTimeoutMs: v.SCAN_TIMEOUT,
     scanErrorAction: v.SCAN_ERROR_ACTION,
     signatureFiles: v.SIGNATURE_FILES,

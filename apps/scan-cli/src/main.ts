@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * mmsguard-scan FILE...: scans files with the engines the proxy would use
- * (same environment variables) and prints one line per file:
+ * (same environment variables: builtin, clamd, icap) and prints one line per file:
  *   <verdict> <file> [details]
  * Exit 0 all clean, 1 something found or unscannable, 2 usage/config error.
  */
@@ -26,7 +26,8 @@ function describe(f: Finding): string {
 
 async function main(files: string[]): Promise<number> {
   if (files.length === 0 || files[0] === '--help') {
-    process.stderr.write('usage: mmsguard-scan FILE...  (engines from SCAN_ENGINES, CLAMD_ADDRESS, SIGNATURE_FILES, FILE_FILTER, SCAN_TIMEOUT)\n');
+    process.stderr.write('usage: mmsguard-scan FILE...  (engines from SCAN_ENGINES=builtin,clamd,icap, ' +
+      'CLAMD_ADDRESS, ICAP_URL, SIGNATURE_FILES, FILE_FILTER, SCAN_TIMEOUT)\n');
     return 2;
   }
   let engines: ScanEngine[];
@@ -48,9 +49,11 @@ async function main(files: string[]): Promise<number> {
       worst = Math.max(worst, 1);
       continue;
     }
-    const r = await inspectTarget({ path: basename(file), data, name: basename(file) }, { engines, timeoutMs: cfg.scanTimeoutMs, fileFilter: cfg.fileFilter });
+    const target = { path: basename(file), data, name: basename(file) };
+    const r = await inspectTarget(target, { engines, timeoutMs: cfg.scanTimeoutMs, fileFilter: cfg.fileFilter });
     const details = r.findings.map(describe).join('; ');
-    process.stdout.write(`${r.verdict} ${file}${r.fileType.type !== null ? ` type=${r.fileType.type}` : ''}${details ? ` ${details}` : ''}\n`);
+    const type = r.fileType.type !== null ? ` type=${r.fileType.type}` : '';
+    process.stdout.write(`${r.verdict} ${file}${type}${details ? ` ${details}` : ''}\n`);
     if (r.verdict !== 'clean') worst = Math.max(worst, 1);
   }
   await Promise.all(engines.map((e) => e.close()));

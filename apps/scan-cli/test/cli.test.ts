@@ -4,15 +4,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eicarBytes } from '@mmsguard/scan';
+import { findClamd, startLocalClamd, type LocalClamd } from '../../../packages/scan-clamd/src/index.js';
+import { cIcapMissing, startLocalIcap, type LocalIcap } from '../../../packages/scan-icap/src/index.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../dist/main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'scan-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000,
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -64,5 +68,58 @@ describe('mmsguard-scan', () => {
     writeFileSync(sig, `Ops.Hello:0:*:${Buffer.from('hello').toString('hex')}\n`);
     const r = run([clean], { SIGNATURE_FILES: sig });
     expect(r.out).toMatch(/^infected .*Ops\.Hello/);
+  });
+});
+
+const icapMissing = cIcapMissing() ?? (findClamd() === null ? 'clamd is not installed' : null);
+if (icapMissing !== null) console.warn(`NOTICE: ${icapMissing}; the scan CLI's real c-icap test is skipped.`);
+
+describe('mmsguard-scan with SCAN_ENGINES=icap', () => {
+  it('refuses icap without a usable ICAP_URL: one stderr line naming it, exit 2', () => {
+    const file = join(tmp, 'any.txt');
+    writeFileSync(file, 'x');
+    const refused = [
+      { SCAN_ENGINES: 'icap' },
+      { SCAN_ENGINES: 'icap', ICAP_URL: ' ' },
+      { SCAN_ENGINES: 'builtin,icap', ICAP_URL: 'icaps://av:1344/virus_scan' },
+      { SCAN_ENGINES: 'icap', ICAP_URL: 'icap://av:1344/virus_scan,http://av2/' },
+    ];
+    for (const env of refused) {
+      const r = run([file], env);
+      expect(r.status).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/ICAP_URL/);
+    }
+  });
+
+  it('names the icap engine and ICAP_URL in its usage text', () => {
+    expect(run([]).err).toMatch(/SCAN_ENGINES=builtin,clamd,icap.*ICAP_URL/s);
+  });
+
+  describe.skipIf(icapMissing !== null)('against a real c-icap over a private clamd', () => {
+    let clamd: LocalClamd | null = null;
+    let icap: LocalIcap | null = null;
+    const signatures = resolve(fileURLToPath(import.meta.url), '../../../../packages/scan-clamd/signatures');
+    beforeAll(async () => {
+      clamd = await startLocalClamd({ databaseDir: signatures });
+      icap = await startLocalIcap({ clamdSocket: clamd.socket });
+    }, 60_000);
+    afterAll(async () => {
+      await icap?.stop();
+      await clamd?.stop();
+    });
+
+    it('finds what only clamd knows through ICAP, and passes a clean file', () => {
+      const marker = join(tmp, 'notes.txt');
+      const clean = join(tmp, 'plain.txt');
+      writeFileSync(marker, 'x MMSGUARD-CLAMD-ONLY-TEST-MARKER y');
+      writeFileSync(clean, 'nothing to see');
+      const r = run([marker, clean], { SCAN_ENGINES: 'icap', ICAP_URL: icap?.url ?? '' });
+      expect(r.err).toBe('');
+      expect(r.status).toBe(1);
+      const [found, passed] = r.out.trim().split('\n');
+      expect(found).toMatch(/^infected .*notes\.txt .*Mmsguard\.Test\.ClamdOnly\S* \(icap\)/);
+      expect(passed).toMatch(/^clean .*plain\.txt/);
+    });
   });
 });
