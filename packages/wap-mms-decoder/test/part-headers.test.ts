@@ -319,6 +319,14 @@ describe('the part-header reader is total', () => {
     );
   });
 
+  it('an empty header block (HeadersLen 0) is an entry with no Content-Type, an issue, and no empty gap', () => {
+    const pdu = decode(pduWithBlock(new Uint8Array(0)));
+    expect(pdu.parts?.length).toBe(1);
+    expect((pdu.parts as MmsPart[])[0]?.contentType).toEqual({ mediaType: '', params: [] });
+    expect(codes(pdu)).toEqual([MmsErrorCode.TRUNCATED]);
+    expect(pdu.unparsed).toEqual([]);
+  });
+
   it('readMultipart itself never throws anything but MmsError on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {

@@ -92,7 +92,7 @@ function readEntryContentType(h: ByteReader, ctx: Ctx): ContentType {
       }
     } catch (inner) {
       if (!(inner instanceof MmsError) || inner.code === MmsErrorCode.LIMIT) throw inner;
-      ctx.unparsed.push({ offset: start, length: h.end - start });
+      if (h.end > start) ctx.unparsed.push({ offset: start, length: h.end - start });
       h.pos = h.end;
     }
     return { mediaType, params: [] };
