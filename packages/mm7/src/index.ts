@@ -12,6 +12,7 @@ export {
 export { DEFAULT_MAX_UU_FILES, decodeUuencode, type UuDecoded, type UuFile } from './uuencode.js';
 export { contentLeaves, type ContentLeaf, type ContentLeafKind } from './content-leaves.js';
 export { soapRoot } from './soap-root.js';
+export { parseMm7Message, peekTransactionId, type Mm7Attachment, type Mm7Message } from './message.js';
 export { MAX_ENVELOPE_BYTES, parseSoap, type SoapRequest } from './soap.js';
 export {
   MM7_STATUS, Mm7Status, buildFault, buildRsp, responseName, xmlEscape, type Mm7Reply, type ReplyFor,
