@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { REDIS_BIN } from '../packages/state-redis/test/redis-setup.js';
-import { startLocalRedis } from '../packages/state-redis/src/index.js';
+import { startLocalRedis } from '../packages/state-redis/src/testing.js';
 import { post, startStack, verdicts, type Stack } from './harness.js';
 import { sendReq, text } from './pdus.js';
 import { postMm7, submitReq } from './mm7-submit.js';

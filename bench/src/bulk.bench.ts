@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createHash } from 'node:crypto';
 import { MemoryStore, checkBulkMany, parseThresholds, type CounterStore } from '@mmsguard/policy';
-import { RedisStore, findRedis, startLocalRedis, type LocalRedis } from '@mmsguard/state-redis';
+import { RedisStore } from '@mmsguard/state-redis';
+import { findRedis, startLocalRedis, type LocalRedis } from '@mmsguard/state-redis/testing';
 import { body300k, freePort, median, rssKb, start, stopChildren, waitFor } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClamdEngine, findClamd, startLocalClamd } from '@mmsguard/scan-clamd';
+import { ClamdEngine } from '@mmsguard/scan-clamd';
+import { findClamd, startLocalClamd } from '@mmsguard/scan-clamd/testing';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SIZE = Number(process.env['BENCH_SIZE'] ?? 300 * 1024);

@@ -10,7 +10,8 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BuiltinEngine, parseSignatureText } from '@mmsguard/scan';
-import { ClamdEngine, findClamd, startLocalClamd } from '@mmsguard/scan-clamd';
+import { ClamdEngine } from '@mmsguard/scan-clamd';
+import { findClamd, startLocalClamd } from '@mmsguard/scan-clamd/testing';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BENCH = resolve(here, '..');

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuiltinEngine, eicarBytes, inspectTarget } from '@mmsguard/scan';
-import { findClamd, startLocalClamd, type LocalClamd } from '@mmsguard/scan-clamd';
+import { findClamd, startLocalClamd, type LocalClamd } from '@mmsguard/scan-clamd/testing';
 import { IcapEngine, cIcapMissing, startLocalIcap, type LocalIcap } from '../src/index.js';
 
 const missing = cIcapMissing() ?? (findClamd() === null ? 'clamd is missing (apt-get install clamav-daemon)' : null);

@@ -173,6 +173,5 @@ export class RedisStore implements CounterStore {
   }
 }
 
-export { findRedis, startLocalRedis, type LocalRedis } from './launcher.js';
 export { RedisVerdictStore, type RedisVerdictStoreOptions } from './verdict-store.js';
 export { RedisQuotaStore, type RedisQuotaStoreOptions } from './vasp-quota.js';

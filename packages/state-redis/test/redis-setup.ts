@@ -3,7 +3,7 @@
  * afterwards. Without the binary the Redis tests skip with a notice.
  */
 import type { TestProject } from 'vitest/node';
-import { findRedis, startLocalRedis } from '../src/index.js';
+import { findRedis, startLocalRedis } from '../src/testing.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

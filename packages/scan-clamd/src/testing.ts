@@ -1,0 +1,5 @@
+/**
+ * Test tooling, kept out of the package's public API (`@mmsguard/scan-clamd/testing`): a private server on
+ * 127.0.0.1 for tests, benches and demos. Never used by the proxy in production.
+ */
+export { findClamd, startLocalClamd, type LaunchOptions, type LocalClamd } from './launcher.js';
