@@ -8,7 +8,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, replaceParts, type Mm7Reply, type ReplyFor,
+  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, parseMm7Message, peekTransactionId, replaceParts,
+  type Mm7Message, type Mm7Reply, type ReplyFor,
 } from '@mmsguard/mm7';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext } from '../context.js';
@@ -21,7 +22,6 @@ import { relay, runPipeline, type Adapter } from '../pipeline/run.js';
 import type { Leaf } from '../pipeline/scan.js';
 import { Upload } from '../pipeline/transfer.js';
 import { upstreamHeaders } from './identity.js';
-import { parseMm7Message, peekTransactionId, type Mm7Message } from './mm7-message.js';
 
 const FROM_MMSC = new Set(['DeliverReq', 'DeliveryReportReq', 'ReadReplyReq']);
 const NO_REQUEST: ReplyFor = { operation: null, transactionId: null, namespace: null, mm7Version: null };
