@@ -86,7 +86,8 @@ function leaf(w: Walk, p: MimePart, id: string, carrier: MimePart | null, depth:
   let decoded: Uint8Array | null = null;
   let unscannable: Mm7Unscannable | null = null;
   const files: ContentLeaf[] = [];
-  if (kind === 'base64') decoded = Buffer.from(Buffer.from(p.raw).toString('latin1'), 'base64');
+  const view = Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength);
+  if (kind === 'base64') decoded = Buffer.from(view.toString('latin1'), 'base64');
   else if (kind === 'quoted-printable') decoded = decodeQuotedPrintable(p.raw);
   else if (kind === 'unknown') {
     const reason = `unknown Content-Transfer-Encoding ${clip(p.transferEncoding ?? '')}`;

@@ -59,13 +59,12 @@ export function decodeQuotedPrintable(b: Uint8Array): Buffer {
  * the URL-safe `-` and `_` that others skip. Data after padding or URL-safe characters → refused.
  */
 export function base64Ambiguity(buf: Uint8Array, start: number, end: number): string | null {
-  let padded = false;
-  for (let i = start; i < end; i++) {
-    const c = buf[i] as number;
-    if (c === 0x3d) padded = true;
-    else if (c === 0x2d || c === 0x5f) return 'URL-safe characters in a base64 body';
-    else if (padded && isB64(c)) return 'base64 data after its padding';
-  }
+  // Native searches: this runs over every base64 body, megabytes at a time.
+  const body = Buffer.from(buf.buffer, buf.byteOffset + start, Math.max(0, end - start));
+  if (body.indexOf(0x2d) >= 0 || body.indexOf(0x5f) >= 0) return 'URL-safe characters in a base64 body';
+  const pad = body.indexOf(0x3d);
+  if (pad < 0) return null;
+  for (let i = pad + 1; i < body.length; i++) if (isB64(body[i] as number)) return 'base64 data after its padding';
   return null;
 }
 
