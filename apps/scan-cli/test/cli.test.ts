@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eicarBytes } from '@mmsguard/scan';
-import { findClamd, startLocalClamd, type LocalClamd } from '../../../packages/scan-clamd/src/index.js';
+import { findClamd, startLocalClamd, type LocalClamd } from '../../../packages/scan-clamd/src/testing.js';
 import { cIcapMissing, startLocalIcap, type LocalIcap } from '../../../packages/scan-icap/src/index.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../dist/main.js');
