@@ -30,7 +30,8 @@ describe('notification window', () => {
   it('holds events outside the window and sends them, counted, once it opens', async () => {
     const rx = await receiver();
     let now = new Date(2026, 10, 29, 3, 0); // a Sunday, 03:00
-    const n = new Notifier({ url: rx.url, intervalMs: 60_000, perSecond: 100, window: parseWindow('mon-fri 08:00-18:00'), now: () => now }, null);
+    const window = parseWindow('mon-fri 08:00-18:00');
+    const n = new Notifier({ url: rx.url, intervalMs: 60_000, perSecond: 100, window, now: () => now }, null);
     try {
       for (let i = 0; i < 3; i++) n.onUtm(virus);
       n.flushCounts();
@@ -52,15 +53,17 @@ describe('notification window', () => {
 });
 
 describe('flood and duplicate notices follow the threshold\u2019s alert action', () => {
-  it('notifies a crossing with alert, counts later attempts in the same notice, and ignores crossings without alert', async () => {
+  it('notifies a crossing with alert, counts later attempts in one notice, ignores those without', async () => {
     const rx = await receiver();
     const n = new Notifier({ url: rx.url, intervalMs: 100, perSecond: 100 }, null);
     try {
       n.onUtm({ subtype: 'flood', action: 'blocked', from: '+4711' }); // a threshold without alert
       n.onUtm({ subtype: 'dupe', action: 'monitored', from: '+4712', analyticscksum: 'ab' }, true); // log+alert
-      n.onUtm({ subtype: 'dupe', action: 'blocked', from: '+4713', analyticscksum: 'ab' }); // same content, during a block
+      // same content, during a block
+      n.onUtm({ subtype: 'dupe', action: 'blocked', from: '+4713', analyticscksum: 'ab' });
       for (let t = 0; t < 100 && rx.got.length < 2; t++) await new Promise((r) => setTimeout(r, 20));
-      expect(rx.got.map((g) => [g['event'], g['first'], g['count']])).toEqual([['duplicate', true, 1], ['duplicate', false, 1]]);
+      const got = rx.got.map((g) => [g['event'], g['first'], g['count']]);
+      expect(got).toEqual([['duplicate', true, 1], ['duplicate', false, 1]]);
     } finally {
       n.close();
     }
@@ -71,14 +74,17 @@ describe('notice groups', () => {
   it('stay bounded: past maxGroups distinct keys the rest is counted in one group of its kind', async () => {
     const rx = await receiver();
     let now = new Date(2026, 10, 29, 3, 0); // Sunday night: the window is closed, so everything is held
-    const n = new Notifier({ url: rx.url, intervalMs: 60_000, perSecond: 1000, maxGroups: 2, window: parseWindow('mon 08:00-09:00'), now: () => now }, null);
+    const window = parseWindow('mon 08:00-09:00');
+    const opts = { url: rx.url, intervalMs: 60_000, perSecond: 1000, maxGroups: 2, window, now: () => now };
+    const n = new Notifier(opts, null);
     try {
       for (let i = 0; i < 5; i++) n.onUtm({ subtype: 'file-filter', action: 'blocked', filetype: `t${i}` });
       now = new Date(2026, 10, 30, 8, 0);
       n.flushCounts();
       for (let t = 0; t < 100 && rx.got.length < 3; t++) await new Promise((r) => setTimeout(r, 20));
       const got = rx.got.map((g) => [(g['record'] as Record<string, unknown>)['filetype'], g['count']]).sort();
-      expect(got).toEqual([['t0', 1], ['t1', 1], ['t2', 3]]); // t2..t4 share the `*` group (its record is the first it saw)
+      // t2..t4 share the `*` group (its record is the first it saw)
+      expect(got).toEqual([['t0', 1], ['t1', 1], ['t2', 3]]);
     } finally {
       n.close();
     }

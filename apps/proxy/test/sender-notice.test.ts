@@ -26,10 +26,11 @@ async function mmsc(): Promise<{ url: string; got: Buffer[] }> {
   return { url: `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/mms`, got };
 }
 
-const result = async (m: Metrics, r: string): Promise<number> => (await m.senderNotices.get()).values.find((v) => v.labels.result === r)?.value ?? 0;
+const result = async (m: Metrics, r: string): Promise<number> =>
+  (await m.senderNotices.get()).values.find((v) => v.labels.result === r)?.value ?? 0;
 
 describe('MMS notices to blocked senders', () => {
-  it('send one per sender per interval slot, to that sender, and share the count across instances through the store', async () => {
+  it('send one per sender per interval slot, to that sender, sharing the count across instances (store)', async () => {
     const rx = await mmsc();
     const shared = new MemoryStore();
     const opts = { url: rx.url, from: null, intervalMs: 1000, timeoutMs: 5000 };
@@ -56,7 +57,8 @@ describe('MMS notices to blocked senders', () => {
     await new Promise<void>((r) => srv?.listen(0, '127.0.0.1', r));
     const a = srv.address();
     const m = new Metrics();
-    const n = new SenderNotices({ url: `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/`, from: null, intervalMs: 1000, timeoutMs: 5000 }, m, null);
+    const url = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/`;
+    const n = new SenderNotices({ url, from: null, intervalMs: 1000, timeoutMs: 5000 }, m, null);
     n.send('+47', 's', 't');
     await n.drain();
     expect(await result(m, 'failed')).toBe(1);

@@ -5,8 +5,10 @@ import { TEMPLATE_DEFAULTS, TEMPLATE_VARIABLES, Templates, parseTemplates } from
 describe('reply templates', () => {
   it('renders the defaults with their variables, and "unknown" for a missing one', () => {
     const t = Templates.defaults();
-    expect(t.render('send.blocked', { reason: 'virus Eicar-Test-Signature in 2' })).toBe('Content not accepted: virus Eicar-Test-Signature in 2');
-    expect(t.render('replacement', { filename: 'a.exe', reason: 'file type exe not allowed' })).toBe('The attachment "a.exe" was removed by the network\'s content filter: file type exe not allowed.');
+    expect(t.render('send.blocked', { reason: 'virus Eicar-Test-Signature in 2' }))
+      .toBe('Content not accepted: virus Eicar-Test-Signature in 2');
+    expect(t.render('replacement', { filename: 'a.exe', reason: 'file type exe not allowed' }))
+      .toBe('The attachment "a.exe" was removed by the network\'s content filter: file type exe not allowed.');
     expect(t.render('send.oversize', { limit: 1024 })).toBe('Message too large: the limit is 1024 bytes');
     expect(t.render('notice.text', { reason: 'virus X' })).toBe('Your message to unknown was not delivered: virus X.');
   });
@@ -19,7 +21,8 @@ describe('reply templates', () => {
       'replacement = {{removed}} {filename}\\nCall 123.',
     ].join('\n'));
     expect(problems).toEqual([]);
-    expect(value.render('send.blocked', { virus: 'Eicar', filename: 'x.com', transaction_id: 'T1' })).toBe('Your MMS was stopped (Eicar in x.com), ref T1');
+    expect(value.render('send.blocked', { virus: 'Eicar', filename: 'x.com', transaction_id: 'T1' }))
+      .toBe('Your MMS was stopped (Eicar in x.com), ref T1');
     expect(value.render('replacement', { filename: 'x.com' })).toBe('{removed} x.com\nCall 123.');
     // untouched names keep their defaults
     expect(value.render('send.denied')).toBe(TEMPLATE_DEFAULTS['send.denied']);
