@@ -23,7 +23,15 @@ export interface ArchiveLimits {
    * a 70 KiB zip) that no single-member check sees.
    */
   readonly maxRatio: number;
+  /**
+   * Milliseconds one 7-Zip run (a listing or an extraction, in its worker thread) may take. Stops archives that are
+   * small and within every byte limit but cost seconds of CPU to decode (bzip2 decodes ~3 MB/s in WASM).
+   * Default DEFAULT_MAX_DECODE_MS.
+   */
+  readonly maxDecodeMs?: number;
 }
+
+export const DEFAULT_MAX_DECODE_MS = 5000;
 
 export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
   maxDepth: 5,
@@ -31,6 +39,7 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
   maxTotalBytes: 64 * 1024 * 1024,
   maxMemberBytes: 32 * 1024 * 1024,
   maxRatio: 100,
+  maxDecodeMs: DEFAULT_MAX_DECODE_MS,
 });
 
 /** Below this many expanded bytes the ratio is not checked: tiny highly-compressible files are normal. */

@@ -2,9 +2,7 @@
  * Containers we do not read ourselves (7z, rar, bzip2, xz, lzma, zstd, Z, cab,
  * arj, lzh, cpio, ar, rpm, chm) opened with 7-Zip's WebAssembly build
  * (`7z-wasm`, 7-Zip 24.09; LGPL with the unRAR restriction, which forbids
- * only writing RAR). Every run gets a fresh instance on an in-memory file
- * system holding nothing but the input, so it cannot touch our files and
- * what it allocated is freed with it; the compiled module is shared.
+ * only writing RAR), run in a worker thread by sevenzip-runner.ts.
  *
  * Limits hold as they do for zip: a listing first (`l -slt`) gives names,
  * sizes and encryption, refused members are never asked for, and the rest
@@ -13,100 +11,30 @@
  * 7-Zip stops. A solid block must be decoded from its start to reach a
  * member, so that decoding cost is checked against the part's byte limit too.
  *
- * 7-Zip runs synchronously (its decoders are bounded by the limits, at
- * roughly 50–100 MB/s here), blocking the event loop for that long.
+ * Each run is bounded in time too (ArchiveLimits.maxDecodeMs): a run past it
+ * is killed and the container is unscannable.
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import SevenZipFactory from '7z-wasm';
 import { SEVEN_ZIP_TYPES, SINGLE_STREAM_KINDS, type SevenZipKind } from './container-kind.js';
-import { ContainerTally, type Collector, type ExpandContext } from './expand-context.js';
+import {
+  ContainerTally, DEFAULT_MAX_DECODE_MS, type Collector, type ExpandContext,
+} from './expand-context.js';
+import { runSevenZip, type RunBounds, type RunResult } from './sevenzip-runner.js';
 import type { ScanTarget } from './types.js';
 
-interface FsStream {
-  stream_ops: Record<string, unknown>;
-}
-interface SevenZipInstance {
-  FS: {
-    streams: (FsStream | null)[];
-    writeFile(path: string, data: Uint8Array): void;
-    ErrnoError: new (errno: number) => Error;
-  };
-  callMain(args: string[]): number;
-}
-type Factory = (opts: Record<string, unknown>) => Promise<SevenZipInstance>;
-/** The slice of the WebAssembly global we use (Node has it; the project's TypeScript libs do not declare it). */
-type WasmModule = object;
-interface WasmApi {
-  compile(bytes: Uint8Array): Promise<WasmModule>;
-  instantiate(module: WasmModule, imports: object): Promise<object>;
-}
-const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const EIO = 29;
 /** A password 7-Zip is given so that an encrypted archive fails instead of prompting on stdin (which would hang). */
 const NO_PASSWORD = '-pmmsguard-none';
 /** Names 7-Zip is asked for per run: beyond this the command line itself would be the cost. */
 const MAX_NAMES_PER_RUN = 1000;
+/** A listing longer than this is itself a member-count bomb. */
+const MAX_LISTING_BYTES = 16 * 1024 * 1024;
 
-let compiled: Promise<WasmModule> | null = null;
-
-function wasmModule(): Promise<WasmModule> {
-  compiled ??= (async () => {
-    const file = createRequire(import.meta.url).resolve('7z-wasm/7zz.wasm');
-    return Wasm.compile(await readFile(file));
-  })();
-  return compiled;
+function bounds(ctx: ExpandContext, maxOutBytes: number): RunBounds {
+  return { timeoutMs: ctx.limits.maxDecodeMs ?? DEFAULT_MAX_DECODE_MS, maxOutBytes };
 }
 
-interface RunResult {
-  /** 7-Zip's exit code; null when it threw (a C++ exception: e.g. encrypted headers it could not read). */
-  readonly code: number | null;
-  readonly messages: readonly string[];
-  /** True when onOut refused a chunk and the run was stopped. */
-  readonly stopped: boolean;
-}
-
-/** One 7-Zip run on `input` (as /in); stdout goes to onOut chunk by chunk until it returns false. */
-export async function runSevenZip(
-  input: Uint8Array, args: readonly string[], onOut: (c: Uint8Array) => boolean,
-): Promise<RunResult> {
-  const mod = await wasmModule();
-  const messages: string[] = [];
-  const factory = SevenZipFactory as unknown as Factory;
-  const sz = await factory({
-    instantiateWasm: (imports: object, receive: (instance: object, module: WasmModule) => void) => {
-      void Wasm.instantiate(mod, imports).then((instance) => receive(instance, mod));
-      return {};
-    },
-    print: (s: string) => messages.push(s),
-    printErr: (s: string) => messages.push(s),
-    stdin: () => null,
-  });
-  let stopped = false;
-  const out = sz.FS.streams[1];
-  if (out === null || out === undefined) throw new Error('7-Zip instance has no stdout');
-  out.stream_ops = {
-    ...out.stream_ops,
-    write: (_s: unknown, buffer: Uint8Array, offset: number, length: number): number => {
-      if (stopped) throw new sz.FS.ErrnoError(EIO);
-      // Copied out of the WASM heap (an Int8Array view): the instance is dropped after the run.
-      const chunk = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length).slice();
-      if (!onOut(chunk)) {
-        stopped = true;
-        throw new sz.FS.ErrnoError(EIO);
-      }
-      return length;
-    },
-  };
-  sz.FS.writeFile('/in', input);
-  let code: number | null;
-  try {
-    code = sz.callMain([...args]);
-  } catch {
-    code = null;
-  }
-  return { code, messages, stopped };
+/** Output a run may produce: what the part may still expand to, plus slack so that our collectors refuse first. */
+function outputBound(ctx: ExpandContext): number {
+  return Math.max(0, ctx.limits.maxTotalBytes - ctx.bytes) + 1024 * 1024;
 }
 
 /**
@@ -177,7 +105,9 @@ export function parseListing(text: string): { entries: ListedEntry[]; solid: boo
   return { entries, solid };
 }
 
-function firstError(r: RunResult): string {
+function firstError(r: RunResult, ctx: ExpandContext): string {
+  const ms = ctx.limits.maxDecodeMs ?? DEFAULT_MAX_DECODE_MS;
+  if (r.timedOut) return `7-Zip took longer than ${ms} ms (decode cost limit)`;
   const line = r.messages.find((m) => /ERROR|Error|error/.test(m) && !/^Errors: /.test(m));
   if (r.code === null) return '7-Zip could not read it (encrypted headers or damage)';
   return line !== undefined ? line.replace(/^ERROR: /, '').trim().slice(0, 200) : `7-Zip exit code ${r.code}`;
@@ -195,13 +125,13 @@ async function readSingleStream(
   }
   const sink = ctx.collector(new ContainerTally(data.length));
   const args = ['x', '-so', `-t${SEVEN_ZIP_TYPES[kind]}`, ...base(['--', '/in'])];
-  const r = await runSevenZip(data, args, (c) => sink.push(c));
+  const r = await runSevenZip(data, args, bounds(ctx, outputBound(ctx)), (c) => sink.push(c));
   if (sink.refusal !== null) {
     ctx.refuse(path, `${kind} content: ${sink.refusal}`);
     return [];
   }
   if (r.code !== 0) {
-    ctx.refuse(path, `corrupt ${kind} data: ${firstError(r)}`);
+    ctx.refuse(path, `${r.timedOut ? '' : 'corrupt '}${kind} data: ${firstError(r, ctx)}`);
     // What was decoded before the damage is still scanned: a receiver's tool may keep it too.
     if (sink.size === 0) return [];
   }
@@ -218,13 +148,15 @@ export async function readWithSevenZip(
   const type = `-t${SEVEN_ZIP_TYPES[kind]}`;
   const chunks: Uint8Array[] = [];
   let listed = 0;
-  const lr = await runSevenZip(data, ['l', '-slt', type, ...base(['--', '/in'])], (c) => {
+  const listArgs = ['l', '-slt', type, ...base(['--', '/in'])];
+  const lr = await runSevenZip(data, listArgs, bounds(ctx, MAX_LISTING_BYTES), (c) => {
     listed += c.length;
     chunks.push(c);
-    return listed <= 16 * 1024 * 1024; // a listing this long is itself a member-count bomb
+    return listed <= MAX_LISTING_BYTES;
   });
   if (lr.code !== 0) {
-    ctx.refuse(path, `corrupt or unreadable ${kind} archive: ${lr.stopped ? 'listing too long' : firstError(lr)}`);
+    const why = lr.stopped && !lr.timedOut ? 'listing too long' : firstError(lr, ctx);
+    ctx.refuse(path, `corrupt or unreadable ${kind} archive: ${why}`);
     return [];
   }
   const { entries, solid } = parseListing(Buffer.concat(chunks).toString('utf8'));
@@ -266,7 +198,7 @@ export async function readWithSevenZip(
   const tally = new ContainerTally(data.length);
   const splitter = new MemberSplitter(take.map((e) => e.size ?? 0), () => ctx.collector(tally));
   const args = ['x', '-so', '-spd', type, ...base(['--', '/in', ...names])];
-  const r = await runSevenZip(data, args, (c) => splitter.push(c));
+  const r = await runSevenZip(data, args, bounds(ctx, outputBound(ctx)), (c) => splitter.push(c));
   splitter.end();
   const out: ScanTarget[] = splitter.done.map((d, j) => {
     const e = take[j] as ListedEntry;
@@ -274,14 +206,15 @@ export async function readWithSevenZip(
   });
   const i = splitter.done.length;
   if (i < take.length) {
-    const short = r.stopped ? 'more bytes than listed' : 'fewer bytes than listed (damaged archive)';
+    const short = r.timedOut ? firstError(r, ctx)
+      : r.stopped ? 'more bytes than listed' : 'fewer bytes than listed (damaged archive)';
     const rest = take.length - i - 1;
     if (ctx.halted !== null) ctx.refuse(path, `${ctx.halted}; ${rest + 1} members not extracted`);
     else {
       ctx.refuse(`${path}/${(take[i] as ListedEntry).path}`, splitter.refusal ?? short);
       if (rest > 0) ctx.refuse(path, `${rest} members after it not extracted`);
     }
-  } else if (r.stopped) ctx.refuse(path, 'more bytes than listed');
-  if (r.code !== 0 && !r.stopped) ctx.refuse(path, `corrupt ${kind} archive: ${firstError(r)}`);
+  } else if (r.stopped) ctx.refuse(path, r.timedOut ? firstError(r, ctx) : 'more bytes than listed');
+  if (r.code !== 0 && !r.stopped) ctx.refuse(path, `corrupt ${kind} archive: ${firstError(r, ctx)}`);
   return out;
 }

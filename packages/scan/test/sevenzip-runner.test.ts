@@ -1,0 +1,60 @@
+/**
+ * 7-Zip runs in a worker thread, bounded in time: a slow-to-decode archive neither stalls the event loop nor
+ * passes as clean.
+ */
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BuiltinEngine, DEFAULT_ARCHIVE_LIMITS, inspectTarget } from '../src/index.js';
+import { EICAR, sevenZipArchive } from './helpers.js';
+
+const engines = [new BuiltinEngine()];
+let slow: Uint8Array; // bzip2 of ~3 MiB of word salad: about a second of decoding in WASM, within every byte limit
+
+beforeAll(async () => {
+  const words = Array.from({ length: 500 }, () => randomBytes(3).toString('hex'));
+  const text: string[] = [];
+  for (let n = 0; n < 3 * 1024 * 1024; n += 7) text.push(words[Math.floor(Math.random() * words.length)] as string);
+  slow = await sevenZipArchive({ 'words.txt': Buffer.from(text.join(' ')) }, 'bzip2');
+}, 60_000);
+
+describe('7-Zip off the event loop', () => {
+  it('kills a run past maxDecodeMs and reports the content unscannable, then serves the next archive', async () => {
+    const limits = { ...DEFAULT_ARCHIVE_LIMITS, maxDecodeMs: 50 };
+    const r = await inspectTarget({ path: 'w.bz2', data: slow }, { engines, timeoutMs: 10_000, archiveLimits: limits });
+    expect(r.verdict).toBe('unscannable');
+    expect(r.findings[0]).toMatchObject({ path: 'w.bz2', reason: expect.stringMatching(/longer than 50 ms/) as string });
+    const next = await sevenZipArchive({ 'e.com': EICAR }, '7z');
+    const again = await inspectTarget({ path: 'n.7z', data: next }, { engines, timeoutMs: 10_000 });
+    expect(again.verdict).toBe('infected');
+  });
+
+  it('leaves the caller\'s bytes alone (regression: the ArrayBuffer under the input was transferred)', async () => {
+    const a = await sevenZipArchive({ 'e.com': EICAR }, '7z');
+    // Parts are zero-copy views into the whole message (wap-mms-decoder): the bytes around must survive too.
+    const message = Buffer.alloc(a.length + 100, 0x41);
+    message.set(a, 50);
+    const part = message.subarray(50, 50 + a.length);
+    const r = await inspectTarget({ path: 'p.7z', data: part }, { engines, timeoutMs: 10_000 });
+    expect(r.verdict).toBe('infected');
+    expect(message.length).toBe(a.length + 100);
+    expect(Buffer.from(part).equals(Buffer.from(a))).toBe(true);
+    expect(message[0]).toBe(0x41);
+  });
+
+  it('keeps the event loop free while it decodes', async () => {
+    let worst = 0;
+    let last = performance.now();
+    const tick = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    const r = await inspectTarget({ path: 'w.bz2', data: slow }, { engines, timeoutMs: 10_000 });
+    const took = performance.now() - t0;
+    clearInterval(tick);
+    expect(r.findings.filter((f) => f.kind === 'unscannable')).toEqual([]);
+    expect(took).toBeGreaterThan(200); // the decode did take a while...
+    expect(worst).toBeLessThan(Math.max(150, took / 3)); // ...and the loop kept turning meanwhile
+  }, 30_000);
+});
