@@ -13,12 +13,13 @@ import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { containerKind, hasZipStructures, isSevenZipKind, isTarHeader, type ContainerKind } from './container-kind.js';
 import {
-  ContainerTally, DEFAULT_ARCHIVE_LIMITS, ExpandContext, LimitStop, type ArchiveLimits, type Unscannable,
+  ContainerTally, DEFAULT_ARCHIVE_LIMITS, ExpandContext, LimitStop, type ArchiveLimits, type Collector,
+  type Unscannable,
 } from './expand-context.js';
 import { ExpansionBudget } from './expansion-budget.js';
 import { readWithSevenZip } from './sevenzip.js';
 import type { ScanTarget } from './types.js';
-import { readZip } from './zip.js';
+import { inflateInto, readZip } from './zip.js';
 
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits, type Unscannable };
 
@@ -53,14 +54,23 @@ const UNOPENED_REASON: Partial<Record<ContainerKind, string>> = {
   ace: 'ACE archives are not opened',
 };
 
-async function readGzip(data: Uint8Array, path: string, ctx: ExpandContext): Promise<ScanTarget[]> {
-  const over = ctx.countMember();
-  if (over !== null) {
-    ctx.refuse(path, over);
-    return [];
+/** End of a gzip member header (RFC 1952: 10 fixed bytes, then optional extra, name, comment, CRC); null if cut. */
+export function gzipHeaderEnd(d: Uint8Array): number | null {
+  if (d.length < 10) return null;
+  const flags = d[3] as number;
+  let at = 10;
+  if ((flags & 4) !== 0) at += 2 + ((d[at] ?? 0) | ((d[at + 1] ?? 0) << 8));
+  for (const bit of [8, 16]) {
+    if ((flags & bit) === 0) continue;
+    while (at < d.length && d[at] !== 0) at++;
+    at++;
   }
-  const sink = ctx.collector(new ContainerTally(data.length));
-  const ok = await new Promise<boolean>((resolve) => {
+  if ((flags & 2) !== 0) at += 2;
+  return at <= d.length ? at : null;
+}
+
+async function gunzipInto(data: Uint8Array, sink: Collector): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const z = createGunzip();
     z.on('data', (c: Buffer) => {
       if (!sink.push(c)) {
@@ -72,8 +82,30 @@ async function readGzip(data: Uint8Array, path: string, ctx: ExpandContext): Pro
     z.on('end', () => resolve(true));
     z.end(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   });
-  if (!ok) {
-    ctx.refuse(path, sink.refusal !== null ? `gzip content: ${sink.refusal}` : 'corrupt gzip data');
+}
+
+async function readGzip(data: Uint8Array, path: string, ctx: ExpandContext): Promise<ScanTarget[]> {
+  const over = ctx.countMember();
+  if (over !== null) {
+    ctx.refuse(path, over);
+    return [];
+  }
+  const tally = new ContainerTally(data.length);
+  let sink = ctx.collector(tally);
+  if (!(await gunzipInto(data, sink)) && sink.refusal === null) {
+    // zlib gives up on bytes after the first member that are not another member; gunzip extracts the first member
+    // and ignores them ("trailing garbage ignored"). Read the first member as gunzip does, so its content is scanned.
+    const start = gzipHeaderEnd(data);
+    sink = ctx.collector(tally);
+    const first = start === null ? null : await inflateInto(data.subarray(start), sink);
+    const rest = first === null || start === null ? null : data.subarray(start + first.consumed + 8);
+    if (first === null || (rest !== null && rest[0] === 0x1f && rest[1] === 0x8b)) {
+      ctx.refuse(path, sink.refusal !== null ? `gzip content: ${sink.refusal}` : 'corrupt gzip data');
+      if (first === null) return [];
+    }
+  }
+  if (sink.refusal !== null) {
+    ctx.refuse(path, `gzip content: ${sink.refusal}`);
     return [];
   }
   const base = path.split('/').pop() ?? 'content';

@@ -145,6 +145,28 @@ describe('zip structures are found wherever unzip finds them', () => {
     expect(infectedAt(await inspect(z, 'span.zip'))).toEqual(['span.zip/eicar.com']);
   });
 
+  it('stops the overlapping-entries bomb (one deflated kernel listed 64 times) by the ratio across it', async () => {
+    const one = zipOf([{ name: 'k.bin', data: new Uint8Array(1024 * 1024) }]);
+    const cdAt = one.readUInt32LE(one.length - 6);
+    const entry = one.subarray(cdAt, one.length - 22);
+    const entries = Array.from({ length: 64 }, (_, i) => {
+      const e = Buffer.from(entry);
+      e.write(String(i % 10), 46 + 0, 'latin1'); // names k.bin → 0.bin … so that they differ
+      return e;
+    });
+    const eocd = Buffer.from(one.subarray(one.length - 22));
+    eocd.writeUInt16LE(64, 8);
+    eocd.writeUInt16LE(64, 10);
+    eocd.writeUInt32LE(entry.length * 64, 12);
+    const bomb = Buffer.concat([one.subarray(0, cdAt), ...entries, eocd]);
+    const r = await inspect(bomb, 'overlap.zip');
+    expect(r.verdict).toBe('unscannable');
+    expect(r.findings).toContainEqual({
+      kind: 'unscannable', path: 'overlap.zip', reason: expect.stringMatching(/ratio above 100:1 across/) as string,
+    });
+    expect(r.targets).toBeLessThan(10);
+  });
+
   it('scans a local entry the central directory does not list', async () => {
     const z = zipOf([{ name: 'a.txt', data: enc('visible') }, { name: 'hidden.com', data: EICAR, listed: false }]);
     const listed = await expandArchives({ path: 'h.zip', data: z });
@@ -167,6 +189,17 @@ describe('zip structures are found wherever unzip finds them', () => {
     expect(infectedAt(await inspect(junk, 'j.zip'))).toEqual(['j.zip/eicar.com']);
     const sfx = Buffer.concat([pe(), zip({ 'eicar.com': EICAR })]);
     expect(infectedAt(await inspect(sfx, 'setup.exe'))).toEqual(['setup.exe/eicar.com']);
+  });
+
+  it('reads a gzip as gunzip does: trailing bytes ignored, a damaged second member unscannable', async () => {
+    const trailing = Buffer.concat([gzip(EICAR), Buffer.from('PK\x03\x04 not a member')]);
+    const r = await inspect(trailing, 'e.gz');
+    expect(infectedAt(r)).toEqual(['e.gz/e']);
+    expect(r.findings.filter((f) => f.kind === 'unscannable')).toEqual([]);
+    const second = Buffer.concat([gzip(EICAR), Buffer.from([0x1f, 0x8b, 0x08, 0, 9, 9, 9])]);
+    const r2 = await inspect(second, 'two.gz');
+    expect(infectedAt(r2)).toEqual(['two.gz/two']);
+    expect(r2.findings).toContainEqual({ kind: 'unscannable', path: 'two.gz', reason: 'corrupt gzip data' });
   });
 
   it('finds a zip appended to a gzip (gunzip ignores it, unzip opens it)', async () => {
