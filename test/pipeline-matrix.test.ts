@@ -304,7 +304,7 @@ describe('divergences of the five handlers, fixed by construction', () => {
     expect(stack.logs.filter((l) => l['event'] === 'bad-msisdn-header')).toHaveLength(1);
   });
 
-  it('pseudonymises the MSISDN-list record (msg) with MSISDN_HASH_KEY, like every address', async () => {
+  it('pseudonymises the MSISDN-list record (msg) with MSISDN_HASH_KEY, like every address (issue 14 class 15)', async () => {
     stack = await startStack({ TRUSTED_GATEWAYS: '127.0.0.1', MSISDN_HASH_KEY: 'k', MSISDN_LIST: LIST });
     const r = await post(stack.proxy, sendReq([text('x')], TID), { 'x-wap-network-client-msisdn': SENDER });
     expect(octetHeader(decode(r.body), FIELD.RESPONSE_STATUS)).toBe(0xe1);
