@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, request, get as httpGet, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIELD, buildSendConf, decode, octetHeader } from 'wap-mms-decoder';
+import { FIELD, buildSendConf, decode, octetHeader, textHeader } from 'wap-mms-decoder';
 import { eicarBytes } from '@mmsguard/scan';
 import { get, startStack, verdicts, type Stack } from './harness.js';
 import { part, retrieveConfOf, sendReq, text } from './pdus.js';
@@ -98,6 +98,8 @@ describe('client comforting (MM1 retrieve)', () => {
     const gets = stack.sim.received.filter((x) => x.method === 'GET').length;
     const retry = await get(stack.proxy, '/mms/bad');
     expect(octetHeader(decode(retry.body), FIELD.RETRIEVE_STATUS)).toBe(0xe3);
+    // Answered from the cache, and still with the message's Transaction-ID.
+    expect(textHeader(decode(retry.body), FIELD.TRANSACTION_ID)).toBe('R-comfort');
     expect(stack.sim.received.filter((x) => x.method === 'GET').length).toBe(gets);
   });
 

@@ -8,6 +8,8 @@
 export interface CachedVerdict {
   readonly subtype: string | null;
   readonly reason: string;
+  /** The refused message's transaction, so a retry answered from the cache still echoes it. */
+  readonly transactionId?: string | null;
 }
 
 export class VerdictCache {

@@ -98,7 +98,9 @@ export async function inspect(
   const cause = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
   const subtype = outcome.kind === 'transient' ? 'scan-error' : cause;
   const reason = outcome.kind === 'transient' ? 'scan failed, fail-closed' : reasonText(parts, decision) || null;
-  if (outcome.kind === 'refuse') ctx.verdicts.set(m.cacheKey, { subtype, reason: reason ?? '' });
+  if (outcome.kind === 'refuse') {
+    ctx.verdicts.set(m.cacheKey, { subtype, reason: reason ?? '', transactionId: m.envelope.transactionId });
+  }
   return verdictOf(outcome, bytes, {
     subtype: outcome.kind === 'forward' ? null : subtype, reason, parts: parts.length, rewritten,
     vars: blockVars(ex, parts, decision), notice: outcome.kind === 'refuse',

@@ -340,10 +340,15 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   if (cached !== null) {
     // A retry of a download that was blocked (and maybe cut mid-comforting): answered at once.
     const reason = `cached verdict: ${cached.reason}`;
+    const transactionId = cached.transactionId ?? null;
+    ex.describe({
+      msgtype: 'm-retrieve-conf', transactionId, sender: null, senderVouched: false, to: [], recipients: [], subject: null,
+    });
     const v = verdictOf({ kind: 'refuse', reason: 'content' }, 0, { subtype: cached.subtype, reason });
     ex.finish(v, { status: 200 });
     const text = ctx.text('retrieve.blocked', { ...ex.vars(), reason: cached.reason });
-    return reply.code(200).type(MMS).send(Buffer.from(buildRetrieveConfError({ text, date: Date.now() / 1000 })));
+    const conf = buildRetrieveConfError({ transactionId, text, date: Date.now() / 1000 });
+    return reply.code(200).type(MMS).send(Buffer.from(conf));
   }
   const started = performance.now();
   let res;
