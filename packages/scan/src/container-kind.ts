@@ -82,6 +82,26 @@ function isLzmaAlone(d: Uint8Array): boolean {
   return sizeUnknown || (d[12] === 0 && d[11] === 0);
 }
 
+/**
+ * cpio: the binary header's 2-byte magic, or an ASCII header checked in full — `070701`/`070702` then 13 fields of 8
+ * hex digits (newc), `070707` then 70 octal digits (odc) — so that a text part opening with a phone number such as
+ * "0707012345…" is not taken for an archive (and refused as unscannable).
+ */
+function isCpio(d: Uint8Array): boolean {
+  if (at(d, 0, [0xc7, 0x71]) || at(d, 0, [0x71, 0xc7])) return true;
+  const digits = (from: number, n: number, re: RegExp): boolean =>
+    d.length >= from + n && re.test(Buffer.from(d.buffer, d.byteOffset + from, n).toString('latin1'));
+  if (at(d, 0, ascii('070701')) || at(d, 0, ascii('070702'))) return digits(6, 104, /^[0-9A-Fa-f]+$/);
+  return at(d, 0, ascii('070707')) && digits(6, 70, /^[0-7]+$/);
+}
+
+/** ARJ: the 2-byte magic, then a basic header size no larger than ARJ allows (2600), so chance matches are rare. */
+function isArj(d: Uint8Array): boolean {
+  if (!at(d, 0, [0x60, 0xea]) || d.length < 4) return false;
+  const size = (d[2] as number) | ((d[3] as number) << 8);
+  return size > 0 && size <= 2600;
+}
+
 /** The container a byte string starts as, or null. */
 export function containerKind(d: Uint8Array): ContainerKind | null {
   if (at(d, 0, [0x50, 0x4b]) && (at(d, 2, [3, 4]) || at(d, 2, [5, 6]) || at(d, 2, [7, 8]))) return 'zip';
@@ -95,13 +115,13 @@ export function containerKind(d: Uint8Array): ContainerKind | null {
   if (at(d, 0, [0x28, 0xb5, 0x2f, 0xfd])) return 'zstd';
   if (at(d, 0, [0x1f, 0x9d])) return 'compress';
   if (at(d, 0, [0x4d, 0x53, 0x43, 0x46, 0, 0, 0, 0])) return 'cab';
-  if (at(d, 0, [0x60, 0xea])) return 'arj';
+  if (isArj(d)) return 'arj';
   if (at(d, 2, ascii('-l')) && d[6] === 0x2d && (d[3] === 0x68 || d[3] === 0x7a)) return 'lzh';
-  if (at(d, 0, ascii('07070')) || at(d, 0, [0xc7, 0x71]) || at(d, 0, [0x71, 0xc7])) return 'cpio';
+  if (isCpio(d)) return 'cpio';
   if (at(d, 0, ascii('!<arch>\n'))) return 'ar';
   if (at(d, 0, [0xed, 0xab, 0xee, 0xdb])) return 'rpm';
   if (at(d, 0, [...ascii('ITSF'), 3, 0, 0, 0])) return 'chm';
-  if (at(d, 0, ascii('LZIP'))) return 'lzip';
+  if (at(d, 0, ascii('LZIP')) && (d[4] === 0 || d[4] === 1)) return 'lzip'; // magic, then version 0 or 1
   if (at(d, 0, [0x04, 0x22, 0x4d, 0x18])) return 'lz4';
   if (at(d, 7, ascii('**ACE**'))) return 'ace';
   if (isLzmaAlone(d)) return 'lzma';

@@ -1,9 +1,9 @@
 /**
  * Runs 7-Zip (the `7z-wasm` WebAssembly build) off the event loop: one worker
  * thread, jobs queued in order, every job bounded in time and in output.
- * 7-Zip's decoders are synchronous and slow in WASM (bzip2 ~3 MB/s of
- * output here), so on the main thread one small archive could stall every
- * connection of the proxy for seconds.
+ * 7-Zip's decoders are synchronous (in WASM, bzip2 of 31 MiB of text took
+ * ~2 s here), so on the main thread one archive within every byte limit
+ * could stall every connection of the proxy for seconds.
  *
  * Each job gets a fresh 7-Zip instance on an in-memory file system holding
  * only its input (it cannot touch our files; what it allocated is freed with

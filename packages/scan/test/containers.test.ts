@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BuiltinEngine, containerKind, DEFAULT_ARCHIVE_LIMITS, expandArchives, inspectTarget } from '../src/index.js';
 import {
-  EICAR, enc, gzip, pe, rar4Stored, rar5Stored, sevenZipArchive, tar, v7tar, zip, zipOf, zstdRaw,
+  cpioNewc, EICAR, enc, gzip, pe, rar4Stored, rar5Stored, sevenZipArchive, tar, v7tar, zip, zipOf, zstdRaw,
 } from './helpers.js';
 
 const engines = [new BuiltinEngine()];
@@ -222,6 +222,19 @@ describe('tar without magic, and containers we recognise but do not open', () =>
     expect(t.subarray(257, 262).toString('latin1')).not.toBe('ustar');
     expect(containerKind(t)).toBe('tar');
     expect(infectedAt(await inspect(t, 'old.tar'))).toEqual(['old.tar/eicar.com']);
+  });
+
+  it('opens a cpio (newc) archive through 7-Zip', async () => {
+    const c = cpioNewc({ 'a.txt': enc('hello'), 'eicar.com': EICAR });
+    expect(containerKind(c)).toBe('cpio');
+    expect(infectedAt(await inspect(c, 'a.cpio'))).toEqual(['a.cpio/eicar.com']);
+  });
+
+  it('does not take text that opens like a magic number for an archive (phone numbers, words)', async () => {
+    for (const text of ['0707012345 call me back', '070707 is my code', '`\u00eatext', 'LZIP is a compressor']) {
+      const r = await inspect(Buffer.from(text, 'latin1'), 'message.txt', 'text/plain');
+      expect(r, text).toMatchObject({ verdict: 'clean', targets: 1 });
+    }
   });
 
   it('reports lzip, lz4 and ACE data as unscannable, never clean', async () => {

@@ -252,3 +252,15 @@ export function rar5Stored(files: Record<string, Uint8Array>): Buffer {
   out.push(header(Buffer.concat([vint(5), vint(0), vint(0)])));
   return Buffer.concat(out);
 }
+
+/** A cpio archive in the "newc" format (070701 headers of 8-hex-digit fields, 4-byte alignment, TRAILER!!!). */
+export function cpioNewc(files: Record<string, Uint8Array>): Buffer {
+  const pad4 = (n: number): Buffer => Buffer.alloc((4 - (n % 4)) % 4);
+  const entry = (name: string, data: Uint8Array, mode: number, ino: number): Buffer => {
+    const fields = [ino, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, name.length + 1, 0];
+    const head = Buffer.from(`070701${fields.map((f) => f.toString(16).padStart(8, '0')).join('')}${name}\0`, 'latin1');
+    return Buffer.concat([head, pad4(head.length), Buffer.from(data), pad4(data.length)]);
+  };
+  const parts = Object.entries(files).map(([name, data], i) => entry(name, data, 0o100644, i + 1));
+  return Buffer.concat([...parts, entry('TRAILER!!!', new Uint8Array(0), 0, 0)]);
+}

@@ -8,13 +8,10 @@ import { BuiltinEngine, DEFAULT_ARCHIVE_LIMITS, inspectTarget } from '../src/ind
 import { EICAR, sevenZipArchive } from './helpers.js';
 
 const engines = [new BuiltinEngine()];
-let slow: Uint8Array; // bzip2 of ~3 MiB of word salad: about a second of decoding in WASM, within every byte limit
+let slow: Uint8Array; // bzip2 of 12 MiB of hex text: most of a second of decoding in WASM, within every byte limit
 
 beforeAll(async () => {
-  const words = Array.from({ length: 500 }, () => randomBytes(3).toString('hex'));
-  const text: string[] = [];
-  for (let n = 0; n < 3 * 1024 * 1024; n += 7) text.push(words[Math.floor(Math.random() * words.length)] as string);
-  slow = await sevenZipArchive({ 'words.txt': Buffer.from(text.join(' ')) }, 'bzip2');
+  slow = await sevenZipArchive({ 'hex.txt': Buffer.from(randomBytes(6 * 1024 * 1024).toString('hex')) }, 'bzip2');
 }, 60_000);
 
 describe('7-Zip off the event loop', () => {
@@ -54,7 +51,7 @@ describe('7-Zip off the event loop', () => {
     const took = performance.now() - t0;
     clearInterval(tick);
     expect(r.findings.filter((f) => f.kind === 'unscannable')).toEqual([]);
-    expect(took).toBeGreaterThan(200); // the decode did take a while...
-    expect(worst).toBeLessThan(Math.max(150, took / 3)); // ...and the loop kept turning meanwhile
+    expect(took).toBeGreaterThan(300); // the decode did take a while...
+    expect(worst).toBeLessThan(took / 2); // ...and the loop kept turning meanwhile (on the main thread: worst ≈ took)
   }, 30_000);
 });
