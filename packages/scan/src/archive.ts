@@ -119,7 +119,7 @@ async function readTar(data: Uint8Array, path: string, ctx: ExpandContext): Prom
   // v7 (pre-POSIX) tar has no magic; tar-stream reads it when told unknown formats are fine.
   const extractOpts = { allowUnknownFormat: true } as unknown as Parameters<typeof tarStream.extract>[0];
   const extract = tarStream.extract(extractOpts);
-  await new Promise<void>((resolve, reject) => {
+  const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const memberPath = `${path}/${header.name}`;
       // A truncated archive errors the entry stream too; the extract's own 'error' reports it once.
@@ -154,6 +154,12 @@ async function readTar(data: Uint8Array, path: string, ctx: ExpandContext): Prom
     extract.on('error', reject);
     Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]).pipe(extract);
   });
+  try {
+    await done;
+  } catch (e) {
+    // Members read before the damage are still scanned: tar tools extract them too.
+    ctx.refuse(path, e instanceof LimitStop ? e.message : 'corrupt tar archive');
+  }
   return out;
 }
 
@@ -167,14 +173,7 @@ async function openContainer(
   }
   if (kind === 'zip') return readZip(t.data, t.path, ctx, !embedded);
   if (kind === 'gzip') return readGzip(t.data, t.path, ctx);
-  if (kind === 'tar') {
-    try {
-      return await readTar(t.data, t.path, ctx);
-    } catch (e) {
-      ctx.refuse(t.path, e instanceof LimitStop ? e.message : 'corrupt tar archive');
-      return [];
-    }
-  }
+  if (kind === 'tar') return readTar(t.data, t.path, ctx);
   if (isSevenZipKind(kind)) {
     try {
       return await readWithSevenZip(t.data, kind, t.path, ctx);

@@ -224,6 +224,13 @@ describe('tar without magic, and containers we recognise but do not open', () =>
     expect(infectedAt(await inspect(t, 'old.tar'))).toEqual(['old.tar/eicar.com']);
   });
 
+  it('scans the members of a truncated tar read before the damage, and calls the tar unscannable', async () => {
+    const t = await tar({ 'eicar.com': EICAR, 'big.bin': new Uint8Array(4096) });
+    const r = await inspect(t.subarray(0, 1024 + 512 + 100), 'cut.tar');
+    expect(infectedAt(r)).toEqual(['cut.tar/eicar.com']);
+    expect(r.findings).toContainEqual({ kind: 'unscannable', path: 'cut.tar', reason: 'corrupt tar archive' });
+  });
+
   it('opens a cpio (newc) archive through 7-Zip', async () => {
     const c = cpioNewc({ 'a.txt': enc('hello'), 'eicar.com': EICAR });
     expect(containerKind(c)).toBe('cpio');
