@@ -341,9 +341,8 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
     // A retry of a download that was blocked (and maybe cut mid-comforting): answered at once.
     const reason = `cached verdict: ${cached.reason}`;
     const transactionId = cached.transactionId ?? null;
-    ex.describe({
-      msgtype: 'm-retrieve-conf', transactionId, sender: null, senderVouched: false, to: [], recipients: [], subject: null,
-    });
+    const nobody = { sender: null, senderVouched: false, to: [], recipients: [], subject: null };
+    ex.describe({ msgtype: 'm-retrieve-conf', transactionId, ...nobody });
     const v = verdictOf({ kind: 'refuse', reason: 'content' }, 0, { subtype: cached.subtype, reason });
     ex.finish(v, { status: 200 });
     const text = ctx.text('retrieve.blocked', { ...ex.vars(), reason: cached.reason });
