@@ -109,8 +109,8 @@ function firstError(r: RunResult, ctx: ExpandContext): string {
   const ms = ctx.limits.maxDecodeMs ?? DEFAULT_MAX_DECODE_MS;
   if (r.timedOut) return `7-Zip took longer than ${ms} ms (decode cost limit)`;
   const line = r.messages.find((m) => /ERROR|Error|error/.test(m) && !/^Errors: /.test(m));
-  if (r.code === null) return '7-Zip could not read it (encrypted headers or damage)';
-  return line !== undefined ? line.replace(/^ERROR: /, '').trim().slice(0, 200) : `7-Zip exit code ${r.code}`;
+  if (line !== undefined) return line.replace(/^ERROR: /, '').trim().slice(0, 200);
+  return r.code === null ? '7-Zip could not read it (encrypted headers or damage)' : `7-Zip exit code ${r.code}`;
 }
 
 const base = (a: readonly string[]): string[] => [NO_PASSWORD, '-y', '-bd', '-sccUTF-8', ...a];

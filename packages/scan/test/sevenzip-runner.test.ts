@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BuiltinEngine, DEFAULT_ARCHIVE_LIMITS, inspectTarget } from '../src/index.js';
+import { MAX_QUEUED_JOBS, runSevenZip } from '../src/sevenzip-runner.js';
 import { EICAR, sevenZipArchive } from './helpers.js';
 
 const engines = [new BuiltinEngine()];
@@ -36,6 +37,18 @@ describe('7-Zip off the event loop', () => {
     expect(message.length).toBe(a.length + 100);
     expect(Buffer.from(part).equals(Buffer.from(a))).toBe(true);
     expect(message[0]).toBe(0x41);
+  });
+
+  it(`refuses at once the jobs beyond ${MAX_QUEUED_JOBS} waiting, and runs the others`, async () => {
+    const a = await sevenZipArchive({ 'e.com': EICAR }, '7z');
+    const bounds = { timeoutMs: 10_000, maxOutBytes: 1024 * 1024 };
+    const runs = Array.from({ length: MAX_QUEUED_JOBS + 4 }, () =>
+      runSevenZip(a, ['x', '-so', '-t7z', '-pnone', '--', '/in'], bounds, () => true));
+    const results = await Promise.all(runs);
+    const refused = results.filter((r) => r.messages.some((m) => /already waiting/.test(m)));
+    expect(refused.length).toBe(3); // one running, MAX_QUEUED_JOBS waiting, the rest refused
+    expect(refused.every((r) => r.code === null)).toBe(true);
+    expect(results.filter((r) => r.code === 0).length).toBe(MAX_QUEUED_JOBS + 1);
   });
 
   it('keeps the event loop free while it decodes', async () => {
