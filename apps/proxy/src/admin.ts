@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { releaseBulk, topCounts } from '@mmsguard/policy';
 import type { EngineInfo, ScanEngine } from '@mmsguard/scan';
 import type { ProxyContext } from './context.js';
+import { registerForensicsRoutes } from './forensics-admin.js';
 
 /**
  * `Authorization: Bearer TOKEN`. The scheme is case-insensitive (RFC 9110 §11.1: `bearer` and `BEARER`
@@ -105,6 +106,7 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
       return reply.send({ counts: rows });
     });
   }
+  registerForensicsRoutes(app, ctx);
   app.get('/metrics', async (_req, reply) => {
     ctx.metrics.inflight.set(ctx.budget.inUse);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -13,6 +13,7 @@ import { ByteBudget } from './budget.js';
 import type { Config } from './config.js';
 import { addressRedactor } from './log.js';
 import { Metrics } from './metrics.js';
+import { Forensics } from './forensics.js';
 import type { Upstream } from './upstream.js';
 
 export interface ProxyContext {
@@ -48,6 +49,8 @@ export interface ProxyContext {
   utm(record: Record<string, unknown>, alert?: boolean): void;
   /** The next `sessionid`: one counter for MM1 and MM7, so an id names one message in this process. */
   nextSessionId(): number;
+  /** Verdict lookup (VERDICT_RETENTION) and quarantine (QUARANTINE_DIR, opened by proxy.listen). */
+  readonly forensics: Forensics;
 }
 
 export function createContext(
@@ -83,6 +86,7 @@ export function createContext(
       if (alert !== false) notifier?.onUtm(record, alert === true);
     },
     nextSessionId: () => ++sessions,
+    forensics: new Forensics(config, log, metrics),
     config, engines, log, mm1Upstream, mm7Upstream,
     budget: new ByteBudget(config.inflightLimit),
     redact: addressRedactor(config.msisdnHashKey),

@@ -121,5 +121,10 @@ export class Exchange {
       ...this.comfort(),
     }));
     ctx.metrics.messages.inc({ service: s.service, direction: s.direction, action, subtype: v.subtype ?? '' });
+    // Quarantine and verdict lookup, from the same outcome and action; queued, never awaited here.
+    ctx.forensics.record({
+      service: s.service, transactionId: s.transactionid, messageId: null, from: s.from,
+      to: (this.envelope?.to ?? []).map((t) => ctx.redact(t) ?? t), action, verdict: v,
+    });
   }
 }

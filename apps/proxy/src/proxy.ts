@@ -96,6 +96,7 @@ export function buildProxy(config: Config, o: ProxyOptions): Proxy {
     await mm1Upstream.close();
     await mm7Upstream?.close();
     await ctx.bulkStore?.close();
+    await ctx.forensics.close();
     ctx.msisdnList?.close();
     ctx.templates?.close();
     ctx.notifier?.close();
@@ -104,6 +105,7 @@ export function buildProxy(config: Config, o: ProxyOptions): Proxy {
   return {
     ctx, mm1, mm7, admin,
     async listen() {
+      await ctx.forensics.open();
       await mm1.listen({ host: config.host, port: config.mm1.port });
       if (mm7 !== null) await mm7.listen({ host: config.host, port: config.mm7.port });
       await admin.listen({ host: config.adminHost, port: config.adminPort });

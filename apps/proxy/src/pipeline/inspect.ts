@@ -104,6 +104,7 @@ export async function inspect(
   return verdictOf(outcome, bytes, {
     subtype: outcome.kind === 'forward' ? null : subtype, reason, parts: parts.length, rewritten,
     vars: blockVars(ex, parts, decision), notice: outcome.kind === 'refuse',
+    scanned: parts, blockedParts: decision.blockedParts,
   });
 }
 

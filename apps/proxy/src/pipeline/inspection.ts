@@ -7,7 +7,7 @@
 import type { Outcome } from '@mmsguard/policy';
 import type { TemplateVars } from '../templates.js';
 import type { BulkCheck } from './bulk.js';
-import type { Leaf } from './scan.js';
+import type { Leaf, ScannedPart } from './scan.js';
 
 export interface Envelope {
   readonly msgtype: string | null;
@@ -63,8 +63,17 @@ export interface Verdict {
   readonly vars: TemplateVars;
   /** The sender may be told with an MMS (SENDER_NOTICE_URL). */
   readonly notice: boolean;
+  /** Every scanned target, in order: the verdict lookup's parts and the quarantine's bytes (forensics.ts). */
+  readonly scanned: readonly ScannedPart[];
+  /** Indices into `scanned` of the parts policy blocked (refused or removed). */
+  readonly blockedParts: ReadonlySet<number>;
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 export function verdictOf(outcome: Outcome, bytes: number, more: Partial<Verdict> = {}): Verdict {
-  return { outcome, subtype: null, reason: null, parts: 0, bytes, rewritten: null, vars: {}, notice: false, ...more };
+  return {
+    outcome, subtype: null, reason: null, parts: 0, bytes, rewritten: null, vars: {}, notice: false, scanned: [],
+    blockedParts: NONE, ...more,
+  };
 }

@@ -1,0 +1,172 @@
+/**
+ * Forensics (CONTRACT §7): what happened to each message, kept for VERDICT_RETENTION so an operator
+ * can ask by Transaction-ID, and the bytes of every blocked or removed part in the quarantine.
+ *
+ * Both are fed from one place, `Exchange.finish` (the records are written once, from the final
+ * outcome), and neither may slow or fail the reply: the verdict store's put is never awaited (Redis
+ * may be away), the quarantine's put only copies into a bounded queue that one worker drains off the
+ * request path. Failures are counted as metrics and logged once per code, so a dead disk or store
+ * neither floods the log nor goes unseen.
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import {
+  MemoryVerdictStore, VerdictStoreError, type DeliveredPart, type VerdictFinding, type VerdictPart, type VerdictRecord,
+  type VerdictStore,
+} from '@mmsguard/policy';
+import { Quarantine, QuarantineError, QuarantineErrorCode } from '@mmsguard/quarantine';
+import { RedisVerdictStore } from '@mmsguard/state-redis';
+import type { Finding } from '@mmsguard/scan';
+import type { Config } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { ScannedPart } from './pipeline/scan.js';
+import type { Verdict } from './pipeline/inspection.js';
+
+/** What `finish` knows of the message when it writes the records. */
+export interface FinishedMessage {
+  readonly service: 'MM1' | 'MM7';
+  readonly transactionId: string | null;
+  readonly messageId: string | null;
+  /** Already pseudonymised, as the logs name them. */
+  readonly from: string | null;
+  readonly to: readonly string[];
+  /** The verdict record's action (`forwarded`, `blocked`, `attachment-removed`, `monitored`, `error` …). */
+  readonly action: string;
+  readonly verdict: Verdict;
+}
+
+/** A finding as the verdict lookup and the quarantine sidecar show it: `{kind, engine, name}`, kind as the UTM subtype. */
+export function findingOf(f: Finding): VerdictFinding {
+  switch (f.kind) {
+    case 'infected':
+      return { kind: 'virus', engine: f.engine, name: f.name };
+    case 'file-type':
+      return { kind: 'file-filter', engine: null, name: f.type };
+    case 'unscannable':
+      return { kind: 'unscannable', engine: null, name: f.reason };
+    case 'error':
+      return { kind: 'scan-error', engine: f.engine, name: f.code };
+  }
+}
+
+/** Whose bytes the quarantine keeps: the parts a content refusal blocked or a rewrite removed. */
+export function quarantinable(v: Verdict): boolean {
+  const o = v.outcome;
+  return o.kind === 'rewrite' || (o.kind === 'refuse' && o.reason === 'content');
+}
+
+/** The parts that reached the recipient: all for forwarded/monitored, the kept ones for attachment-removed. */
+export function deliveredParts(action: string, parts: readonly ScannedPart[], blocked: ReadonlySet<number>): number[] {
+  if (action === 'forwarded' || action === 'monitored') return parts.map((_p, i) => i);
+  if (action === 'attachment-removed') return parts.map((_p, i) => i).filter((i) => !blocked.has(i));
+  return [];
+}
+
+export class Forensics {
+  readonly store: VerdictStore;
+  private quarantineValue: Quarantine | null = null;
+  private readonly storeErrors: Counter<'code'>;
+  private readonly logged = new Set<string>();
+
+  constructor(private readonly config: Config, private readonly log: Logger, metrics: Metrics) {
+    const s = config.bulk.store;
+    this.store = s === 'memory' ? new MemoryVerdictStore() : new RedisVerdictStore(s);
+    const registers = [metrics.registry];
+    this.storeErrors = new Counter({
+      name: 'mmsguard_verdict_store_errors_total', help: 'Verdict records the lookup store did not take, by code',
+      labelNames: ['code'] as const, registers,
+    });
+    const stats = (): ReturnType<Quarantine['stats']> | null => this.quarantineValue?.stats() ?? null;
+    new Gauge({
+      name: 'mmsguard_quarantine_entries', help: 'Parts in the quarantine', registers,
+      collect() {
+        this.set(stats()?.entries ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'mmsguard_quarantine_bytes', help: 'Bytes in the quarantine (parts and sidecars)', registers,
+      collect() {
+        this.set(stats()?.bytes ?? 0);
+      },
+    });
+    // The quarantine counts its drops itself (cumulative, by code); the counter follows it at scrape time.
+    const seen: Record<string, number> = {};
+    new Counter({
+      name: 'mmsguard_quarantine_dropped_total',
+      help: 'Parts that did not reach the quarantine (queue full, disk full or failing, closed), by code',
+      labelNames: ['code'] as const, registers,
+      collect() {
+        for (const [code, n] of Object.entries(stats()?.errors ?? {})) {
+          const delta = n - (seen[code] ?? 0);
+          if (delta > 0) this.inc({ code }, delta);
+          seen[code] = n;
+        }
+      },
+    });
+  }
+
+  get quarantine(): Quarantine | null {
+    return this.quarantineValue;
+  }
+
+  /**
+   * Opens the quarantine (QUARANTINE_DIR), before the listeners: a directory that cannot be created or
+   * read stops the start, naming the variable (main.ts exits 2 on it).
+   */
+  async open(): Promise<void> {
+    const { quarantineDir: dir, quarantineMaxBytes: maxBytes } = this.config.forensics;
+    if (dir === null || this.quarantineValue !== null) return;
+    try {
+      this.quarantineValue = await Quarantine.open({ dir, maxBytes });
+    } catch (e) {
+      const code = e instanceof QuarantineError ? e.code : 'MMS_ERR_QUARANTINE_OPEN';
+      const variable = code === QuarantineErrorCode.CONFIG ? 'QUARANTINE_DIR or QUARANTINE_MAX_BYTES' : 'QUARANTINE_DIR';
+      throw new Error(`invalid configuration: ${variable}: ${code}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * The message's forensics, from `finish`: blocked or removed parts into the quarantine, then the
+   * verdict record (with their `quarantined` flags) into the lookup store. Neither is awaited.
+   */
+  record(m: FinishedMessage, now = Date.now()): void {
+    const v = m.verdict;
+    const q = this.quarantineValue;
+    const keep = q !== null && quarantinable(v);
+    const time = new Date(now).toISOString();
+    const parts: VerdictPart[] = v.scanned.map((p, index) => {
+      const findings = p.findings.map(findingOf);
+      const sha256 = p.sha256();
+      // put copies the bytes at once: the body buffer may be reused once the reply is out.
+      const quarantined = keep && v.blockedParts.has(index) && q.put({
+        sha256, data: p.leaf.data, transactionId: m.transactionId, service: m.service, findings, time: now,
+      });
+      return {
+        index, content_type: p.contentType || null, filename: p.filename, size: p.size, sha256,
+        findings, quarantined,
+      };
+    });
+    if (m.transactionId === null || m.transactionId === '') return;
+    const rec: VerdictRecord = {
+      service: m.service, time, action: m.action, transaction_id: m.transactionId, message_id: m.messageId,
+      from: m.from, to: m.to, parts,
+    };
+    const delivered: DeliveredPart[] = deliveredParts(m.action, v.scanned, v.blockedParts).map((index) => ({ index }));
+    const retention = this.config.forensics.verdictRetentionMs;
+    void this.store.put(rec, retention, now, delivered).catch((e: unknown) => this.failed(e));
+  }
+
+  /** Counted always, logged once per code: a store that is down fails every message the same way. */
+  private failed(e: unknown): void {
+    const code = e instanceof VerdictStoreError ? e.code : 'MMS_ERR_VERDICT_UNAVAILABLE';
+    this.storeErrors.inc({ code });
+    if (this.logged.has(code)) return;
+    this.logged.add(code);
+    this.log.error({ event: 'verdict-store-error', code, err: (e as Error).message }, 'verdict record not stored');
+  }
+
+  async close(): Promise<void> {
+    await this.quarantineValue?.close();
+    await this.store.close();
+  }
+}
