@@ -9,7 +9,6 @@
  * neither floods the log nor goes unseen.
  */
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
 import {
   MemoryVerdictStore, VerdictStoreError, type DeliveredPart, type VerdictFinding, type VerdictPart, type VerdictRecord,
   type VerdictStore,
@@ -65,44 +64,12 @@ export function deliveredParts(action: string, parts: readonly ScannedPart[], bl
 export class Forensics {
   readonly store: VerdictStore;
   private quarantineValue: Quarantine | null = null;
-  private readonly storeErrors: Counter<'code'>;
   private readonly logged = new Set<string>();
 
-  constructor(private readonly config: Config, private readonly log: Logger, metrics: Metrics) {
+  constructor(private readonly config: Config, private readonly log: Logger, private readonly metrics: Metrics) {
     const s = config.bulk.store;
     this.store = s === 'memory' ? new MemoryVerdictStore() : new RedisVerdictStore(s);
-    const registers = [metrics.registry];
-    this.storeErrors = new Counter({
-      name: 'mmsguard_verdict_store_errors_total', help: 'Verdict records the lookup store did not take, by code',
-      labelNames: ['code'] as const, registers,
-    });
-    const stats = (): ReturnType<Quarantine['stats']> | null => this.quarantineValue?.stats() ?? null;
-    new Gauge({
-      name: 'mmsguard_quarantine_entries', help: 'Parts in the quarantine', registers,
-      collect() {
-        this.set(stats()?.entries ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'mmsguard_quarantine_bytes', help: 'Bytes in the quarantine (parts and sidecars)', registers,
-      collect() {
-        this.set(stats()?.bytes ?? 0);
-      },
-    });
-    // The quarantine counts its drops itself (cumulative, by code); the counter follows it at scrape time.
-    const seen: Record<string, number> = {};
-    new Counter({
-      name: 'mmsguard_quarantine_dropped_total',
-      help: 'Parts that did not reach the quarantine (queue full, disk full or failing, closed), by code',
-      labelNames: ['code'] as const, registers,
-      collect() {
-        for (const [code, n] of Object.entries(stats()?.errors ?? {})) {
-          const delta = n - (seen[code] ?? 0);
-          if (delta > 0) this.inc({ code }, delta);
-          seen[code] = n;
-        }
-      },
-    });
+    metrics.quarantineStats = () => this.quarantineValue?.stats() ?? null;
   }
 
   get quarantine(): Quarantine | null {
@@ -159,7 +126,7 @@ export class Forensics {
   /** Counted always, logged once per code: a store that is down fails every message the same way. */
   private failed(e: unknown): void {
     const code = e instanceof VerdictStoreError ? e.code : 'MMS_ERR_VERDICT_UNAVAILABLE';
-    this.storeErrors.inc({ code });
+    this.metrics.verdictStoreErrors.inc({ code });
     if (this.logged.has(code)) return;
     this.logged.add(code);
     this.log.error({ event: 'verdict-store-error', code, err: (e as Error).message }, 'verdict record not stored');

@@ -52,6 +52,38 @@ export class Metrics {
     name: 'mmsguard_notifications_total', help: 'Administrator webhook notices by result (sent, dropped)',
     labelNames: ['result'] as const, registers: [this.registry],
   });
+  readonly verdictStoreErrors = new Counter({
+    name: 'mmsguard_verdict_store_errors_total', help: 'Verdict records the lookup store did not take, by code',
+    labelNames: ['code'] as const, registers: [this.registry],
+  });
+  /** The quarantine's own statistics, read at scrape time (forensics.ts sets it once the quarantine is open). */
+  quarantineStats: () => { entries: number; bytes: number; errors: Readonly<Record<string, number>> } | null = () => null;
+  readonly quarantineEntries = new Gauge({
+    name: 'mmsguard_quarantine_entries', help: 'Parts in the quarantine', registers: [this.registry],
+    collect: (): void => {
+      this.quarantineEntries.set(this.quarantineStats()?.entries ?? 0);
+    },
+  });
+  readonly quarantineBytes = new Gauge({
+    name: 'mmsguard_quarantine_bytes', help: 'Bytes in the quarantine (parts and sidecars)', registers: [this.registry],
+    collect: (): void => {
+      this.quarantineBytes.set(this.quarantineStats()?.bytes ?? 0);
+    },
+  });
+  private quarantineSeen: Record<string, number> = {};
+  /** The quarantine counts its drops itself (cumulative, by code); this counter follows it at scrape time. */
+  readonly quarantineDropped = new Counter({
+    name: 'mmsguard_quarantine_dropped_total',
+    help: 'Parts that did not reach the quarantine (queue full, disk full or failing, closed), by code',
+    labelNames: ['code'] as const, registers: [this.registry],
+    collect: () => {
+      for (const [code, n] of Object.entries(this.quarantineStats()?.errors ?? {})) {
+        const delta = n - (this.quarantineSeen[code] ?? 0);
+        if (delta > 0) this.quarantineDropped.inc({ code }, delta);
+        this.quarantineSeen[code] = n;
+      }
+    },
+  });
   private blockCounter: ((prefix: string) => Promise<number>) | null = null;
   readonly blocked = new Gauge({
     name: 'mmsguard_bulk_blocked',

@@ -16,6 +16,11 @@ export interface PolicySettings {
   readonly unscannableAction: 'block' | 'pass';
   readonly scanErrorAction: 'block' | 'pass';
   readonly removeBlocked: boolean;
+  /**
+   * MM1_SCAN_MODE / MM7_SCAN_MODE=monitor: a trial run. Every finding is still an event, but as
+   * `monitored`, and the message is forwarded as it came (nothing blocked, removed or held back).
+   */
+  readonly monitor?: boolean;
 }
 
 export interface PartEvent {
@@ -29,6 +34,8 @@ export interface MessageDecision {
   readonly action: MessageAction;
   readonly events: readonly PartEvent[];
   readonly blockedParts: ReadonlySet<number>;
+  /** Forwarded only because of monitor mode: there were findings (the verdict record says `monitored`). */
+  readonly monitored?: boolean;
 }
 
 const SUBTYPE: Record<Finding['kind'], Subtype> = {
@@ -58,5 +65,14 @@ export function decideMessage(parts: readonly (readonly Finding[])[], s: PolicyS
     finding: r.finding,
     action: r.blocking ? (action === 'rewrite' ? 'attachment-removed' : 'blocked') : r.transient && action === 'transient' ? 'blocked' : 'monitored',
   }));
-  return { action, events, blockedParts: blocked };
+  const d = { action, events, blockedParts: blocked };
+  return s.monitor === true ? monitorOnly(d) : d;
+}
+
+/** Monitor mode's step: the same findings, none acted on. Pure; what block mode would have done is in the events. */
+export function monitorOnly(d: MessageDecision): MessageDecision {
+  return {
+    action: 'forward', events: d.events.map((e) => ({ ...e, action: 'monitored' })), blockedParts: new Set(),
+    monitored: d.events.length > 0,
+  };
 }

@@ -13,8 +13,8 @@ export type RefuseReason = 'content' | 'oversize' | 'malformed' | 'denied' | 'ba
 export type TransientReason = 'scan-error' | 'store-down' | 'busy';
 
 export type Outcome =
-  /** Scanned (or nothing to scan) and clean: the original bytes go on. */
-  | { readonly kind: 'forward' }
+  /** Scanned (or nothing to scan) and clean, or (`monitored`) findings only logged in monitor mode: the original bytes go on. */
+  | { readonly kind: 'forward'; readonly monitored?: true }
   /** Goes on without a scan: over the size limit with `pass`, or a sender exempted by the MSISDN list. */
   | { readonly kind: 'forward-unscanned'; readonly why: 'oversize' | 'exempt' }
   /** Blocked parts replaced (REMOVE_BLOCKED), the rest goes on. */
@@ -34,7 +34,7 @@ export type Outcome =
 export function scanOutcome(d: MessageDecision, rebuilt: boolean): Outcome {
   switch (d.action) {
     case 'forward':
-      return { kind: 'forward' };
+      return d.monitored === true ? { kind: 'forward', monitored: true } : { kind: 'forward' };
     case 'transient':
       return { kind: 'transient', reason: 'scan-error' };
     case 'rewrite':
@@ -85,13 +85,14 @@ export function eventAction(role: EventRole, o: Outcome): LogAction {
   return o.kind === 'rewrite' ? 'attachment-removed' : 'blocked';
 }
 
-export type VerdictAction = 'forwarded' | 'passthrough' | 'attachment-removed' | 'blocked' | 'rejected' | 'aborted';
+export type VerdictAction =
+  | 'forwarded' | 'monitored' | 'passthrough' | 'attachment-removed' | 'blocked' | 'rejected' | 'aborted';
 
 /** The verdict record's `action` for an outcome (docs/logs.md). */
 export function verdictAction(o: Outcome): VerdictAction {
   switch (o.kind) {
     case 'forward':
-      return 'forwarded';
+      return o.monitored === true ? 'monitored' : 'forwarded';
     case 'forward-unscanned':
       return o.why === 'oversize' ? 'passthrough' : 'forwarded';
     case 'rewrite':

@@ -85,7 +85,7 @@ export async function inspect(
   const removable = ctx.config.removeBlocked && canRewrite();
   const decision = decideMessage(parts.map((p) => p.findings), {
     unscannableAction: ctx.config.unscannableAction, scanErrorAction: ctx.config.scan.scanErrorAction,
-    removeBlocked: removable,
+    removeBlocked: removable, monitor: (ex.service === 'MM7' ? ctx.config.mm7 : ctx.config.mm1).scanMode === 'monitor',
   });
   const rewritten = decision.action === 'rewrite' ? m.rebuild(replacements(ex, parts, decision)) : null;
   const outcome = scanOutcome(decision, rewritten !== null);
@@ -95,14 +95,16 @@ export async function inspect(
     const part = { filename: p.filename, filetype: p.fileType ?? p.contentType, filesize: p.size, sha256: p.sha256() };
     ex.note({ subtype: e.subtype, role: scanEventRole(e.action), part, finding: e.finding });
   }
-  const cause = decision.events.find((e) => e.action !== 'monitored')?.subtype ?? null;
+  // In monitor mode nothing caused the outcome: the first finding names what was seen.
+  const cause = decision.events.find((e) => e.action !== 'monitored' || decision.monitored === true)?.subtype ?? null;
   const subtype = outcome.kind === 'transient' ? 'scan-error' : cause;
   const reason = outcome.kind === 'transient' ? 'scan failed, fail-closed' : reasonText(parts, decision) || null;
   if (outcome.kind === 'refuse') {
     ctx.verdicts.set(m.cacheKey, { subtype, reason: reason ?? '', transactionId: m.envelope.transactionId });
   }
   return verdictOf(outcome, bytes, {
-    subtype: outcome.kind === 'forward' ? null : subtype, reason, parts: parts.length, rewritten,
+    subtype: outcome.kind === 'forward' && outcome.monitored !== true ? null : subtype, reason, parts: parts.length,
+    rewritten,
     vars: blockVars(ex, parts, decision), notice: outcome.kind === 'refuse',
     scanned: parts, blockedParts: decision.blockedParts,
   });
@@ -138,7 +140,7 @@ export function reasonText(parts: readonly ScannedPart[], d: MessageDecision): s
   for (const e of d.events) {
     const p = parts[e.part];
     const f = e.finding;
-    if (e.action === 'monitored' || p === undefined) continue;
+    if ((e.action === 'monitored' && d.monitored !== true) || p === undefined) continue;
     if (f.kind === 'infected') out.push(`virus ${f.name} in ${f.path}`);
     else if (f.kind === 'file-type') out.push(`file type ${f.type} not allowed (${f.path})`);
     else if (f.kind === 'unscannable') out.push(`${p.filename} could not be scanned`);
