@@ -11,10 +11,15 @@
  */
 import type { Readable } from 'node:stream';
 import type { ByteBudget } from './budget.js';
+import type { BufferPool, Lease } from './buffer-pool.js';
 
 export type BodyResult =
-  /** `reserved` is what the caller gives back to the budget once it is done with `body`. */
-  | { readonly kind: 'complete'; readonly body: Buffer; readonly reserved: number }
+  /**
+   * `reserved` is what the caller gives back to the budget once it is done with `body`. With a pool, `body` is
+   * a view of `lease`'s buffer and the caller owns the lease's one hold: it `drop()`s it when done (and holds it
+   * again for every reader that may outlive that, see buffer-pool.ts).
+   */
+  | { readonly kind: 'complete'; readonly body: Buffer; readonly reserved: number; readonly lease?: Lease | null }
   /** The limit was crossed: `head` holds what was read; `rest` yields the remainder (not buffered). */
   | { readonly kind: 'oversize'; readonly head: Buffer; readonly rest: Readable; readonly reserved: number }
   /** The in-flight budget ran out (before the first byte or mid-upload): the transient, retry-later reply. */
@@ -51,6 +56,11 @@ export interface ReadOptions {
   readonly budget: ByteBudget;
   /** Called after every chunk with a view of everything read so far (comforting trickles from it). */
   readonly onProgress?: (soFar: Uint8Array) => void;
+  /**
+   * Buffers from this pool (default: the budget's). null: plain buffers, for a reader that hands views of the
+   * bytes read so far to others while it reads (comforting), whose last reader nobody tracks.
+   */
+  readonly pool?: BufferPool | null;
 }
 
 export interface UploadReadOptions extends ReadOptions {
@@ -88,22 +98,29 @@ export function readBody(stream: Readable, opts: ReadOptions | UploadReadOptions
   }
   // Never above what the body may legitimately reach.
   const bound = declaredLength ?? limit;
-  let buf = Buffer.alloc(0);
+  const pool = opts.pool === undefined ? budget.pool : opts.pool;
+  let buf: Buffer = Buffer.alloc(0);
+  let lease: Lease | null = null;
   let len = 0;
   let reserved = 0;
   const t0 = Date.now();
 
   /** Grows `buf` to hold `needed` bytes; false when the budget cannot pay for it. */
   const grow = (needed: number): boolean => {
-    let cap = Math.min(bound, Math.max(needed, buf.length * 2, MIN_CAPACITY));
+    let cap = Math.min(bound, Math.max(needed, reserved * 2, MIN_CAPACITY));
     if (!budget.tryTake(cap - reserved)) {
       // Near the budget's end: take only what this chunk needs (plus a little) rather than fail a body that fits.
       cap = Math.min(bound, needed + MIN_CAPACITY);
       if (!budget.tryTake(cap - reserved)) return false;
     }
     reserved = cap;
-    const next = Buffer.allocUnsafe(cap);
+    // The budget is charged the capacity asked for; a pooled buffer may be up to a quarter larger (its class).
+    const nextLease = pool !== null ? pool.acquire(cap) : null;
+    const next = nextLease !== null ? nextLease.buffer : Buffer.allocUnsafe(cap);
     buf.copy(next, 0, 0, len);
+    // The smaller buffer's only reader was this function (onProgress views are replaced after this chunk).
+    lease?.drop();
+    lease = nextLease;
     buf = next;
     return true;
   };
@@ -120,6 +137,8 @@ export function readBody(stream: Readable, opts: ReadOptions | UploadReadOptions
       stream.off('error', onFail);
       stream.off('close', onClose);
       if (r.kind !== 'complete' && r.kind !== 'oversize') budget.give(reserved);
+      // Only a complete body is still read from its buffer (an oversize head is a copy).
+      if (r.kind !== 'complete') lease?.drop();
       // Events are detached, not the stream: an oversize 'pass' streams the rest on.
       if (after === 'drain') stream.resume();
       else if (after === 'pause') stream.pause();
@@ -136,7 +155,8 @@ export function readBody(stream: Readable, opts: ReadOptions | UploadReadOptions
         finish({ kind: 'length-mismatch', reserved: 0 }, 'drain');
         return;
       }
-      if (needed > buf.length && !grow(needed)) {
+      // `reserved`, not buf.length: a pooled buffer's tail beyond what the budget paid for stays unused.
+      if (needed > reserved && !grow(needed)) {
         finish({ kind: 'budget', reserved: 0 }, 'drain');
         return;
       }
@@ -146,7 +166,7 @@ export function readBody(stream: Readable, opts: ReadOptions | UploadReadOptions
     };
     const onEnd = (): void => {
       if (declaredLength !== null && len !== declaredLength) finish({ kind: 'length-mismatch', reserved: 0 }, 'leave');
-      else finish({ kind: 'complete', body: buf.subarray(0, len), reserved }, 'leave');
+      else finish({ kind: 'complete', body: buf.subarray(0, len), reserved, lease }, 'leave');
     };
     const onFail = (): void => finish({ kind: 'aborted', reserved: 0 }, 'leave');
     const onClose = (): void => finish({ kind: 'aborted', reserved: 0 }, 'leave');

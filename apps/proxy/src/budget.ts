@@ -5,9 +5,19 @@
  * capacity as a buffer grows), never bytes merely promised by a Content-Length:
  * promises cost an attacker nothing and would let a few idle sockets starve it.
  */
+import { BufferPool } from './buffer-pool.js';
+
 export class ByteBudget {
   private used = 0;
-  constructor(readonly limit: number) {}
+  /**
+   * Where the body reader gets its buffers. Free buffers kept for reuse plus the bytes in flight stay under
+   * `limit`: when the budget is nearly spent the pool lets buffers go instead of keeping them.
+   */
+  readonly pool: BufferPool | null;
+
+  constructor(readonly limit: number, opts: { readonly pool?: boolean } = {}) {
+    this.pool = opts.pool === false ? null : new BufferPool({ room: () => this.limit - this.used });
+  }
 
   get inUse(): number {
     return this.used;

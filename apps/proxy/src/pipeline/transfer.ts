@@ -12,10 +12,11 @@
  * comforting. Download: an upstream response headed to the client (MM1
  * retrieve), client comforting.
  */
-import { Readable } from 'node:stream';
+import { Readable, finished } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Comforter, type Due } from '@mmsguard/comfort';
 import { readBody, type BodyResult } from '../body.js';
+import { holdForUpstream, type Lease } from '../buffer-pool.js';
 import type { ProtocolConfig } from '../config.js';
 import type { Exchange } from '../exchange.js';
 import type { Upstream } from '../upstream.js';
@@ -66,6 +67,8 @@ export abstract class Transfer {
   private reserved = 0;
   /** The original bytes once read completely. */
   protected body: Buffer | null = null;
+  /** The pooled buffer `body` is a view of: the pipeline's hold is dropped in release(), readers hold their own. */
+  protected lease: Lease | null = null;
   /** The verdict record's reason when the transfer breaks off. */
   abstract readonly abortReason: string;
 
@@ -93,11 +96,14 @@ export abstract class Transfer {
     const r = await readBody(this.source, {
       declaredLength: this.declared, limit: this.proto.oversizeLimit, budget: ctx.budget,
       onProgress: (v) => (this.soFar = v),
+      // Comforting trickles views of the bytes read so far into a socket: those buffers are never pooled.
+      ...(this.comforter !== null ? { pool: null } : {}),
     });
     this.reserved = r.reserved;
     ctx.metrics.inflight.set(ctx.budget.inUse);
     if (r.kind === 'complete') {
       this.body = r.body;
+      this.lease = r.lease ?? null;
       this.comforter?.inputComplete();
     } else if (r.kind === 'oversize') {
       // Read a little further when needed, so the headers naming the transaction are in the head.
@@ -145,6 +151,9 @@ export abstract class Transfer {
     ctx.budget.give(this.reserved);
     this.reserved = 0;
     ctx.metrics.inflight.set(ctx.budget.inUse);
+    // The pipeline is done with the bytes (parts are views); the buffer is reused once the last reader drops it.
+    this.lease?.drop();
+    this.lease = null;
   }
 }
 
@@ -229,7 +238,14 @@ export class Upload extends Transfer {
   private send(body: Uint8Array | Readable, length: number | null): Promise<Dispatcher.ResponseData> {
     const { ex } = this;
     const path = ex.path ?? '/';
-    return this.upstream.request({ method: 'POST', path, headers: this.headers, body, contentLength: length });
+    const p = this.upstream.request({ method: 'POST', path, headers: this.headers, body, contentLength: length });
+    const lease = this.lease;
+    if (lease !== null && !(body instanceof Readable) && body.buffer === lease.buffer.buffer) {
+      // undici may still be writing the bytes after it resolves: held until the answer was read to its end.
+      const done = holdForUpstream(lease, body);
+      p.then((res) => finished(res.body, (err) => done(err === undefined || err === null)), () => done(false));
+    }
+    return p;
   }
 }
 
@@ -275,7 +291,20 @@ export class Download extends Transfer {
     this.comforter?.cut('not needed');
     const { reply } = this.ex;
     if (rewritten !== null) void reply.code(200).type('application/vnd.wap.mms-message').send(Buffer.from(rewritten));
-    else void this.ex.reply.code(this.res.statusCode).headers(this.headers).send(this.body);
+    else {
+      // Node may write a large Buffer to the socket later, without a copy: held until the reply is out.
+      const lease = this.lease?.hold() ?? null;
+      if (lease !== null) {
+        let held = true;
+        const drop = (): void => {
+          if (held) lease.drop();
+          held = false;
+        };
+        reply.raw.once('finish', drop);
+        reply.raw.once('close', drop);
+      }
+      void reply.code(this.res.statusCode).headers(this.headers).send(this.body);
+    }
   }
 
   /** Oversize with `pass`: what was read and the rest, delivered unscanned. */
