@@ -16,6 +16,7 @@ import type { TemplateVars } from '../templates.js';
 import { countFloodDupe, listCheck } from './bulk.js';
 import { verdictOf, type Inspection, type Replacement, type Verdict } from './inspection.js';
 import { scanLeaves, type ScannedPart } from './scan.js';
+import { rebuildToLength } from './replacement.js';
 
 export function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
@@ -87,7 +88,11 @@ export async function inspect(
     unscannableAction: ctx.config.unscannableAction, scanErrorAction: ctx.config.scan.scanErrorAction,
     removeBlocked: removable, monitor: (ex.service === 'MM7' ? ctx.config.mm7 : ctx.config.mm1).scanMode === 'monitor',
   });
-  const rewritten = decision.action === 'rewrite' ? m.rebuild(replacements(ex, parts, decision)) : null;
+  const reps = decision.action === 'rewrite' ? replacements(ex, parts, decision) : null;
+  // REPLACEMENT_SIZE=original: the rewritten message keeps the original's byte length (size-based billing).
+  const rewritten = reps === null
+    ? null
+    : ctx.config.replacementSize === 'original' ? rebuildToLength(m, reps, bytes) : m.rebuild(reps);
   const outcome = scanOutcome(decision, rewritten !== null);
   for (const e of decision.events) {
     const p = parts[e.part];
