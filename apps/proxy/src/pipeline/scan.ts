@@ -1,12 +1,17 @@
 /**
- * Scan targets -> findings per target. A target is a leaf part, or bytes no
- * part owns (a pseudo-part); one with a base64/quoted-printable transfer
- * encoding is scanned both as carried and decoded. Which targets a message
- * has is the protocol adapter's business (protocols/mm1.ts, protocols/mm7.ts).
+ * Scan targets -> findings per target. A target (Leaf) is a leaf part, or bytes no part owns (a
+ * pseudo-part). Each is scanned as carried, as its adapter's parser decoded it (MM7), and in every
+ * form a lenient receiver could decode it into: the transfer encoding each header reader finds, and
+ * base64 / quoted-printable / uuencode whenever the bytes are valid in it, whatever the headers say
+ * (transferDecodings; issue 14 class 1). Every name any reader gives a part is held against the file
+ * filter. Which targets a message has is the adapter's business (protocols/mm1.ts,
+ * protocols/mm7.ts); what the findings mean is policy's.
  */
 import { createHash } from 'node:crypto';
-import { inspectTarget, type Finding, type ScanEngine, type InspectReport } from '@mmsguard/scan';
-import { decodedBody } from '@mmsguard/mm7';
+import {
+  containerKind, detectFileType, hasZipStructures, inspectTarget, mismatchName, transferDecodings,
+  transferEncodingName, type Finding, type InspectReport, type ScanEngine,
+} from '@mmsguard/scan';
 
 export interface ScannedPart {
   /** Position path, "2" or "2.1" for a part inside part 2. */
@@ -40,41 +45,114 @@ function lazyHash(data: Uint8Array): () => string {
 export interface Leaf {
   readonly id: string;
   /**
-   * Where the adapter finds the part again to replace it: MMS part indices, or the MIME part's offset.
-   * null for pseudo-parts (bytes no part owns, a single body), which cannot be replaced.
+   * Where the adapter finds the part again to replace it: MMS part indices, or the offset of the MIME part
+   * that carries it. null for pseudo-parts (bytes no part owns, a single body), which cannot be replaced.
    */
   readonly path: readonly number[] | null;
+  /** The bytes as carried. */
   readonly data: Uint8Array;
-  readonly name: string | null;
+  /** The content as the adapter's parser already decoded it (MM7's declared encoding undone); null for none. */
+  readonly decoded: Uint8Array | null;
+  /** Every name any reader gives the part (name, filename, Content-Location), the one to log first. */
+  readonly names: readonly string[];
   readonly contentType: string;
-  readonly encoding: string | null;
+  /** Every Content-Transfer-Encoding any header reader applies to the part, as written; empty when none. */
+  readonly encodings: readonly string[];
+  /** Why (some of) the content cannot be read, `CODE: reason`: an unscannable finding, never clean. */
+  readonly unscannable: string | null;
 }
 
-function mergeFindings(a: InspectReport, b: InspectReport | null): Finding[] {
-  if (b === null) return [...a.findings];
-  const seen = new Set(a.findings.map((f) => JSON.stringify(f)));
-  return [...a.findings, ...b.findings.filter((f) => !seen.has(JSON.stringify(f)))];
+/** One form of a target's bytes to scan; `label` null for the bytes as carried. */
+interface Form {
+  readonly label: string | null;
+  readonly data: Uint8Array;
+  /** Decoded as a header says (preferred for the part's file type over a decoding guessed from content). */
+  readonly declared: boolean;
 }
 
-/** Every leaf through inspectTarget (and its transfer-decoded form), in order. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length)
+    .equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/**
+ * The carried bytes, the adapter's decoding, then transferDecodings for each distinct encoding the headers name
+ * (each call also adds what the content itself decodes as), each distinct byte string once.
+ */
+export function formsOf(leaf: Leaf): Form[] {
+  const forms: Form[] = [{ label: null, data: leaf.data, declared: false }];
+  const add = (label: string, data: Uint8Array, declared: boolean): void => {
+    if (!forms.some((f) => sameBytes(f.data, data))) forms.push({ label, data, declared });
+  };
+  if (leaf.decoded !== null) {
+    const named = transferEncodingName(leaf.encodings[0]) ?? 'transfer';
+    add(named === 'x-uuencode' ? 'uudecoded' : `${named}-decoded`, leaf.decoded, true);
+  }
+  // A reader that finds base64 and one that finds quoted-printable each decode once: scan both results.
+  const declared = new Set(leaf.encodings.map((e) => transferEncodingName(e)).filter((e) => e !== null));
+  for (const enc of declared.size > 0 ? declared : [null]) {
+    for (const d of transferDecodings(leaf.data, enc)) add(d.label, d.data, d.reason === 'declared');
+  }
+  return forms;
+}
+
+/**
+ * File-type findings for the names inspectTarget did not see (it takes one). A type is detected from content,
+ * but a script without magic is known by its name and `mismatch` compares the name with the content, so a
+ * receiver that shows another name may see another type: a finding under any name counts.
+ */
+async function otherNameFindings(
+  form: Form, path: string, names: readonly string[], declaredType: string, filter: ReadonlySet<string>,
+): Promise<Finding[]> {
+  const out: Finding[] = [];
+  if (names.length < 2 || filter.size === 0) return out;
+  const embedded = containerKind(form.data) !== 'zip' && hasZipStructures(form.data) ? 'zip' : null;
+  for (const name of names.slice(1)) {
+    const ft = await detectFileType(form.data, name, declaredType);
+    if (ft.type !== null && filter.has(ft.type)) out.push({ kind: 'file-type', path, type: ft.type });
+    const m = filter.has('mismatch') ? mismatchName(name, declaredType, ft.type, embedded) : null;
+    if (m !== null) out.push({ kind: 'file-type', path, type: m });
+  }
+  return out;
+}
+
+/** Every leaf through inspectTarget, in each of its forms, in order. */
 export async function scanLeaves(list: readonly Leaf[], s: ScanSettings): Promise<ScannedPart[]> {
+  const opts = {
+    engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter,
+    ...(s.signal ? { signal: s.signal } : {}),
+  };
   const out: ScannedPart[] = [];
   for (const leaf of list) {
-    const filename = leaf.name ?? `part-${leaf.id}`;
-    const opts = {
-      engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter, ...(s.signal ? { signal: s.signal } : {}),
+    const filename = leaf.names[0] ?? `part-${leaf.id}`;
+    const findings: Finding[] = [];
+    const seen = new Set<string>();
+    const note = (fs: readonly Finding[]): void => {
+      for (const f of fs) {
+        const key = JSON.stringify(f);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        findings.push(f);
+      }
     };
-    const target = { path: filename, data: leaf.data, name: leaf.name, declaredType: leaf.contentType };
-    const report = await inspectTarget(target, opts);
-    const encoded = leaf.encoding === 'base64' || leaf.encoding === 'quoted-printable';
-    const decoded = encoded ? decodedBody({ raw: leaf.data, transferEncoding: leaf.encoding }) : null;
-    const second = decoded === null
-      ? null
-      : await inspectTarget({ ...target, path: `${filename} (${leaf.encoding ?? ''}-decoded)`, data: decoded }, opts);
+    if (leaf.unscannable !== null) note([{ kind: 'unscannable', path: filename, reason: leaf.unscannable }]);
+    const engineMs: Record<string, number> = {};
+    let carried: InspectReport | null = null;
+    let fileType: string | null = null;
+    for (const form of formsOf(leaf)) {
+      const path = form.label === null ? filename : `${filename} (${form.label})`;
+      const report = await inspectTarget(
+        { path, data: form.data, name: leaf.names[0] ?? null, declaredType: leaf.contentType }, opts,
+      );
+      note(report.findings);
+      note(await otherNameFindings(form, path, leaf.names, leaf.contentType, s.fileFilter));
+      for (const [engine, ms] of Object.entries(report.engineMs)) engineMs[engine] = (engineMs[engine] ?? 0) + ms;
+      if (form.label === null) carried = report;
+      else if (form.declared) fileType ??= report.fileType.type;
+    }
     out.push({
       id: leaf.id, path: leaf.path, leaf, filename, contentType: leaf.contentType, size: leaf.data.length,
-      sha256: lazyHash(leaf.data), fileType: second?.fileType.type ?? report.fileType.type,
-      findings: mergeFindings(report, second), engineMs: report.engineMs,
+      sha256: lazyHash(leaf.data), fileType: fileType ?? carried?.fileType.type ?? null, findings, engineMs,
     });
   }
   return out;

@@ -44,10 +44,14 @@ function leavesOf(parts: readonly MmsPart[], prefix: number[], out: Leaf[]): voi
       leavesOf(p.children, path, out);
       return;
     }
+    // Every reading of the part's headers (ours, Android's, MediaTek's, mmsd's): each encoding is decoded,
+    // each name is held against the file filter (issue 14 class 1).
     const info = partInfo(p);
+    const first = [info.name, info.filename, info.contentLocation].filter((n) => n !== null);
     out.push({
-      id: path.map((x) => x + 1).join('.'), path, data: p.data, contentType: p.contentType.mediaType,
-      name: info.name ?? info.filename ?? info.contentLocation, encoding: info.transferEncoding,
+      id: path.map((x) => x + 1).join('.'), path, data: p.data, decoded: null, contentType: p.contentType.mediaType,
+      names: [...new Set([...first, ...info.names, ...info.filenames, ...info.contentLocations])],
+      encodings: info.transferEncodings, unscannable: null,
     });
   });
 }
@@ -58,14 +62,16 @@ export function pduLeaves(pdu: MmsPdu): Leaf[] {
   if (pdu.parts !== null) leavesOf(pdu.parts, [], list);
   else if (pdu.body !== null && pdu.body.length > 0) {
     const contentType = pdu.contentType?.mediaType ?? '';
-    list.push({ id: '1', path: null, data: pdu.body, name: null, contentType, encoding: null });
+    list.push({
+      id: '1', path: null, data: pdu.body, decoded: null, names: [], contentType, encodings: [], unscannable: null,
+    });
   }
   for (const u of pdu.unparsed) {
     if (pdu.body === null && u.offset < pdu.bodyOffset) continue;
     const from = u.offset - pdu.bodyOffset;
     list.push({
       id: `unparsed@${u.offset}`, path: null, data: (pdu.body ?? new Uint8Array(0)).subarray(from, from + u.length),
-      name: null, contentType: 'application/octet-stream', encoding: null,
+      decoded: null, names: [], contentType: 'application/octet-stream', encodings: [], unscannable: null,
     });
   }
   return list;
@@ -127,7 +133,7 @@ function rebuild(pdu: MmsPdu, reps: readonly Replacement[]): Uint8Array | null {
   }
   return reencodeWithParts(pdu, (_part, path) => {
     const r = byPath.get(path.join('.'));
-    return r === undefined ? undefined : textPart(r.text, `${r.target.name ?? `part-${r.target.id}`}.removed.txt`);
+    return r === undefined ? undefined : textPart(r.text, `${r.target.names[0] ?? `part-${r.target.id}`}.removed.txt`);
   });
 }
 

@@ -37,13 +37,14 @@ function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
     to: soap.recipients, recipients: soap.recipients, subject: null,
   };
   const targets: Leaf[] = m.attachments.map((a, i) => ({
-    id: String(i + 1), path: [a.part.start], data: a.part.raw, contentType: a.part.contentType.type,
-    name: a.name, encoding: a.part.transferEncoding,
+    id: String(i + 1), path: [a.part.start], data: a.part.raw, decoded: null, contentType: a.part.contentType.type,
+    names: a.name === null ? [] : [a.name],
+    encodings: a.part.transferEncoding === null ? [] : [a.part.transferEncoding], unscannable: null,
   }));
   for (const u of m.unattributed) {
     targets.push({
-      id: `unattributed@${u.offset}`, path: null, data: body.subarray(u.offset, u.offset + u.length),
-      contentType: 'application/octet-stream', name: null, encoding: null,
+      id: `unattributed@${u.offset}`, path: null, data: body.subarray(u.offset, u.offset + u.length), decoded: null,
+      contentType: 'application/octet-stream', names: [], encodings: [], unscannable: null,
     });
   }
   const vasp = soap.vaspId ?? soap.sender;
