@@ -47,7 +47,7 @@ describe.skipIf(!HAVE)('MM7', () => {
     expect(r.text).toMatch(/<SubmitRsp[^>]*>.*<StatusCode>1000<\/StatusCode>/s);
     expect(stack.sim.received.at(-1)).toMatchObject({ length: g.body.length, sha256: sha(g.body) });
     const [v] = await verdicts(stack, 1);
-    expect(v).toMatchObject({ service: 'MM7', msgtype: 'SubmitReq', transactionid: g.tid, action: 'forwarded', parts: 4 }); // 3 attachments + the SMIL part
+    expect(v).toMatchObject({ service: 'MM7', msgtype: 'SubmitReq', transactionid: g.tid, action: 'forwarded', parts: 5 }); // 3 attachments + the SMIL part + the SOAP envelope
   });
 
   for (const cte of ['base64', 'binary', 'text'] as const) {

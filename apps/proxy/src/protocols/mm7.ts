@@ -8,8 +8,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, parseMm7Message, peekTransactionId, replaceParts,
-  type Mm7Message, type Mm7Reply, type ReplyFor,
+  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, dispositionFilename, parseMm7Message, peekTransactionId,
+  replaceParts, type ContentLeaf, type MimePart, type Mm7Message, type Mm7Reply, type ReplyFor,
 } from '@mmsguard/mm7';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext } from '../context.js';
@@ -36,20 +36,22 @@ function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
     sender: soap.sender ?? soap.vaspId, senderVouched: ex.fromTrustedGateway,
     to: soap.recipients, recipients: soap.recipients, subject: null,
   };
-  const targets: Leaf[] = m.attachments.map((a, i) => ({
-    id: String(i + 1), path: [a.part.start], data: a.part.raw, decoded: null, contentType: a.part.contentType.type,
-    names: a.name === null ? [] : [a.name],
-    encodings: a.part.transferEncoding === null ? [] : [a.part.transferEncoding], unscannable: null,
-  }));
-  for (const u of m.unattributed) {
-    targets.push({
-      id: `unattributed@${u.offset}`, path: null, data: body.subarray(u.offset, u.offset + u.length), decoded: null,
-      contentType: 'application/octet-stream', names: [], encodings: [], unscannable: null,
-    });
-  }
+  // Every target the package found (the SOAP root, decoded forms, uuencoded files, the leaves of message/*
+  // attachments, bytes no part owns): each located by the MM7 body part that carries it, the one REMOVE_BLOCKED
+  // would replace; null when no part does (issue 14 classes 5 and 6).
+  const carriers = new Map<number, MimePart>();
+  const targets: Leaf[] = m.targets.map((t) => {
+    if (t.carrier !== null) carriers.set(t.carrier.start, t.carrier);
+    const why = t.unscannable;
+    return {
+      id: t.id, path: t.carrier === null ? null : [t.carrier.start], data: t.raw, decoded: t.decoded,
+      names: namesOf(t), contentType: t.contentType,
+      encodings: t.kind === 'uuencoded' ? ['x-uuencode'] : t.part?.transferEncoding ? [t.part.transferEncoding] : [],
+      unscannable: why === null ? null : `${why.code}: ${why.reason}`,
+    };
+  });
   const vasp = soap.vaspId ?? soap.sender;
   const parts = m.attachments.map((a) => a.part);
-  const byStart = new Map(parts.map((p) => [p.start, p]));
   const dupeKey = (): string | null => (parts.length === 0 ? null : `mm7:${checksumOf(parts.map(decodedBody))}`);
   return {
     envelope, targets, listed: true,
@@ -61,15 +63,44 @@ function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
       ]
       : [],
     cacheKey: `sha:${sha256(body)}`,
-    rebuild: (reps: readonly Replacement[]) => {
-      const found = reps.flatMap((r) => {
-        const part = r.target.path?.[0] === undefined ? undefined : byStart.get(r.target.path[0]);
-        return part === undefined ? [] : [{ part, text: r.text }];
-      });
-      // A target with no MIME part of its own (bytes outside every part) cannot be replaced.
-      return found.length === reps.length ? replaceParts(body, found) : null;
-    },
+    rebuild: (reps: readonly Replacement[]) => rebuild(body, m.root, carriers, reps),
   };
+}
+
+/**
+ * Every name a mail reader may show for a leaf: the package's choice, then the Content-Type name, the
+ * Content-Disposition filename and the Content-Location. A .bat named only in one of them is still a .bat.
+ */
+function namesOf(t: ContentLeaf): string[] {
+  const p = t.kind === 'part' ? t.part : null;
+  const disposition = p?.headers.find(([n]) => n === 'content-disposition')?.[1];
+  const all = [t.name, p?.contentType.params['name'], dispositionFilename(disposition), p?.contentLocation];
+  return [...new Set(all.filter((n) => typeof n === 'string'))];
+}
+
+/**
+ * The body with each blocked target's carrier replaced, once however many of its targets are blocked (replaceParts
+ * takes disjoint parts); null when a target has no carrier (bytes outside every part) or is carried by the SOAP
+ * envelope: then no rewrite can remove it, and the message is refused.
+ */
+function rebuild(
+  body: Buffer, root: MimePart | null, carriers: ReadonlyMap<number, MimePart>, reps: readonly Replacement[],
+): Buffer | null {
+  const texts = new Map<MimePart, string[]>();
+  for (const r of reps) {
+    const start = r.target.path?.[0];
+    const part = start === undefined ? undefined : carriers.get(start);
+    if (part === undefined || part === root) return null;
+    const t = texts.get(part) ?? [];
+    if (!t.includes(r.text)) t.push(r.text);
+    texts.set(part, t);
+  }
+  // A carrier inside another (a whole-part range around a multipart) goes with the outer one.
+  const end = (p: MimePart): number => p.bodyStart + p.raw.length;
+  const all = [...texts.keys()];
+  const outer = all.filter((p) => !all.some((q) => q !== p && q.start <= p.start && end(p) <= end(q)));
+  if (root !== null && outer.some((p) => p.start <= root.start && end(root) <= end(p))) return null;
+  return replaceParts(body, outer.map((part) => ({ part, text: (texts.get(part) ?? []).join('\n') })));
 }
 
 /** What the Fault's details say for each refusal (the StatusText comes from the reply templates). */
@@ -106,8 +137,10 @@ class Mm7Request implements Adapter {
     try {
       m = parseMm7Message(body, this.contentType);
     } catch (e) {
-      if (e instanceof Mm7Error) return { code: e.code, detail: e.message };
-      throw e;
+      if (!(e instanceof Mm7Error)) throw e;
+      // A refused body still names its transaction when it shows one: the VASP can match the 2007 to it.
+      this.replyFor = { ...NO_REQUEST, transactionId: peekTransactionId(body) };
+      return { code: e.code, detail: e.message };
     }
     this.replyFor = m.soap;
     return inspectionOf(this.ex, m, body);
