@@ -110,6 +110,8 @@ async function applyFaults(req: FastifyRequest, reply: FastifyReply, body: Uint8
   return false;
 }
 
+let mm7Seq = 0;
+
 /** MM7 side: a VASP or MMSC that accepts every well-formed request with 1000 Success. */
 async function mm7Answer(req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string, received: Received[], bodies: Buffer[] | null): Promise<FastifyReply> {
   let soap: SoapRequest | null = null;
@@ -124,7 +126,9 @@ async function mm7Answer(req: FastifyRequest, reply: FastifyReply, body: Buffer,
   }
   bodies?.push(body);
   if (bodies !== null) received.push({ method: 'POST', url: req.url, length: body.length, sha256: createHash('sha256').update(body).digest('hex'), headers: req.headers, messageType: null, complete: true });
-  const r = soap === null ? buildFault({ operation: null, transactionId: null, namespace: null, mm7Version: null }, 2007) : buildRsp(soap, 1000);
+  // A SubmitRsp names the message the MMSC accepted (MessageID), as real MMSCs do.
+  const messageId = soap?.operation === 'SubmitReq' ? `sim-mm7-${Date.now().toString(36)}-${++mm7Seq}` : undefined;
+  const r = soap === null ? buildFault({ operation: null, transactionId: null, namespace: null, mm7Version: null }, 2007) : buildRsp(soap, 1000, undefined, undefined, messageId);
   if (await applyFaults(req, reply, Buffer.from(r.body), r.contentType)) return reply;
   return reply.code(r.httpStatus).type(r.contentType).send(r.body);
 }

@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { releaseBulk, topCounts } from '@mmsguard/policy';
+import { releaseBulk, topCounts, vaspUsageReport } from '@mmsguard/policy';
 import type { EngineInfo, ScanEngine } from '@mmsguard/scan';
 import type { ProxyContext } from './context.js';
 import { registerForensicsRoutes } from './forensics-admin.js';
@@ -107,6 +107,19 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
     });
   }
   registerForensicsRoutes(app, ctx);
+  // Per-VASP quota usage (MM7_VASP_LIMITS): every listed VASP and every one the store holds under `*`.
+  app.get('/bulk/vasps', async (req, reply) => {
+    const limits = ctx.vaspLimits?.value;
+    if (limits === undefined || ctx.quotaStore === null) return reply.send({ vasps: [] });
+    const q = Number((req.query as Record<string, string | undefined>)['limit'] ?? 100);
+    const limit = Number.isInteger(q) && q > 0 ? Math.min(q, 10_000) : 100;
+    try {
+      return reply.send(await vaspUsageReport(ctx.quotaStore, limits, Date.now(), limit));
+    } catch (e) {
+      ctx.metrics.stateStoreErrors.inc({ service: 'admin' });
+      return reply.code(503).send({ error: 'quota store unavailable', detail: (e as Error).message });
+    }
+  });
   app.get('/metrics', async (_req, reply) => {
     ctx.metrics.inflight.set(ctx.budget.inUse);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -346,6 +346,7 @@ const objectSchema = z.object({
   MSISDN_PREFIX_RULES: parsedWith(parsePrefixRules),
   MM7_FLOOD_THRESHOLDS: parsedWith(parseThresholds),
   MM7_DUPE_THRESHOLDS: parsedWith(parseThresholds),
+  MM7_VASP_LIMITS: optionalText,
   NOTIFY_WINDOW: parsedWith(parseWindow),
   SENDER_NOTICE_URL: url,
   SENDER_NOTICE_FROM: optionalText,
@@ -478,6 +479,8 @@ export interface Config {
     readonly reply: 'deny' | 'hide';
     /** Path of the MSISDN list file, or null. */
     readonly msisdnList: string | null;
+    /** Path of the per-VASP quota file (MM7_VASP_LIMITS), or null: no quotas. */
+    readonly vaspLimits: string | null;
   };
   /** CONTRACT §7. */
   readonly forensics: {
@@ -580,6 +583,7 @@ export function parseConfig(env: Env, origins?: Origins): Config {
       failure: v.STATE_STORE_FAILURE,
       reply: v.BULK_BLOCK_REPLY,
       msisdnList: v.MSISDN_LIST,
+      vaspLimits: v.MM7_VASP_LIMITS,
     }),
     forensics: Object.freeze({
       quarantineDir: v.QUARANTINE_DIR,

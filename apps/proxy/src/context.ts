@@ -2,9 +2,12 @@
 import type { Logger } from 'pino';
 import type { ScanEngine } from '@mmsguard/scan';
 import { ComfortScheduler } from '@mmsguard/comfort';
-import { MemoryStore, parseMsisdnList, type CounterStore, type ListRule } from '@mmsguard/policy';
+import {
+  MemoryStore, parseMsisdnList, type CounterStore, type ListRule, type QuotaStore, type VaspLimits,
+} from '@mmsguard/policy';
 import { RedisStore } from '@mmsguard/state-redis';
 import { VerdictCache } from './verdict-cache.js';
+import { parseVaspFile, quotaStoreFor } from './pipeline/quota.js';
 import { WatchedFile } from './watched-file.js';
 import { Templates, parseTemplates, type TemplateName, type TemplateVars } from './templates.js';
 import { Notifier } from './notifier.js';
@@ -35,6 +38,10 @@ export interface ProxyContext {
   readonly bulkStore: CounterStore | null;
   /** The MSISDN list (hot-reloaded), or null. */
   readonly msisdnList: WatchedFile<readonly ListRule[]> | null;
+  /** MM7_VASP_LIMITS (per-VASP quotas, pipeline/quota.ts), or null: none. */
+  readonly vaspLimits: { readonly path: string; readonly value: VaspLimits } | null;
+  /** The VASP buckets (STATE_STORE); null when MM7_VASP_LIMITS is not set. */
+  readonly quotaStore: QuotaStore | null;
   /** The reply templates file (REPLY_TEMPLATES, hot-reloaded), or null: the defaults. */
   readonly templates: WatchedFile<Templates> | null;
   /** A reply text from the templates. */
@@ -93,6 +100,10 @@ export function createContext(
     comfort: new ComfortScheduler(),
     verdicts: new VerdictCache(),
     msisdnList: config.bulk.msisdnList === null ? null : msisdnListFile(config.bulk.msisdnList, log),
+    vaspLimits: config.bulk.vaspLimits === null
+      ? null
+      : new WatchedFile('MM7_VASP_LIMITS', config.bulk.vaspLimits, parseVaspFile, log, (l) => l.byVasp.size),
+    quotaStore: config.bulk.vaspLimits === null ? null : quotaStoreFor(config.bulk.store),
     templates,
     // {date} is always known: when the reply was written (UTC).
     text: (name, vars) => {

@@ -17,6 +17,8 @@ export interface ReplyRow {
   readonly retrieve: { readonly status: number; readonly text: TemplateName } | { readonly http: number };
   /** MM7 StatusCode (a Fault over HTTP 500; `http` overrides that). */
   readonly mm7: { readonly code: number; readonly text: TemplateName; readonly http?: number };
+  /** HTTP status of the VASP form's JSON answer (CONTRACT §9: blocked 422, malformed 400); status_code is mm7's. */
+  readonly form: number;
 }
 
 export const REPLIES: Readonly<Record<RefuseReason | TransientReason, ReplyRow>> = Object.freeze({
@@ -24,44 +26,60 @@ export const REPLIES: Readonly<Record<RefuseReason | TransientReason, ReplyRow>>
     send: { status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: 'send.blocked' },
     retrieve: { status: RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, text: 'retrieve.blocked' },
     mm7: { code: Mm7Status.CONTENT_REFUSED, text: 'mm7.refused' },
+    form: 422,
   },
   oversize: {
     send: { status: ResponseStatus.ERROR_PERMANENT_CONTENT_NOT_ACCEPTED, text: 'send.oversize' },
     retrieve: { status: RetrieveStatus.ERROR_PERMANENT_CONTENT_UNSUPPORTED, text: 'retrieve.oversize' },
     mm7: { code: Mm7Status.CONTENT_REFUSED, text: 'mm7.refused' },
+    form: 413,
   },
   // An undecodable download is no PDU the handset could read either: 502, never the bytes.
   malformed: {
     send: { status: ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT, text: 'send.corrupt' },
     retrieve: { http: 502 },
     mm7: { code: Mm7Status.FORMAT_CORRUPT, text: 'mm7.corrupt' },
+    form: 400,
   },
   denied: {
     send: { status: ResponseStatus.ERROR_PERMANENT_SERVICE_DENIED, text: 'send.denied' },
     retrieve: { status: RetrieveStatus.ERROR_PERMANENT_SERVICE_DENIED, text: 'retrieve.blocked' },
     mm7: { code: Mm7Status.SERVICE_DENIED, text: 'mm7.denied' },
+    form: 403,
   },
   // Not an MMS request at all (content type, Content-Length): plain HTTP.
   'bad-request': {
     send: { http: 400 },
     retrieve: { http: 502 },
     mm7: { code: Mm7Status.FORMAT_CORRUPT, text: 'mm7.corrupt' },
+    form: 400,
   },
   'scan-error': {
     send: { status: ResponseStatus.ERROR_TRANSIENT_FAILURE, text: 'send.scan-error' },
     retrieve: { status: RetrieveStatus.ERROR_TRANSIENT_FAILURE, text: 'retrieve.scan-error' },
     mm7: { code: Mm7Status.SERVICE_UNAVAILABLE, text: 'mm7.unavailable' },
+    form: 503,
   },
   'store-down': {
     send: { status: ResponseStatus.ERROR_TRANSIENT_FAILURE, text: 'send.retry' },
     retrieve: { status: RetrieveStatus.ERROR_TRANSIENT_FAILURE, text: 'retrieve.scan-error' },
     mm7: { code: Mm7Status.SERVICE_UNAVAILABLE, text: 'mm7.unavailable' },
+    form: 503,
   },
   // The in-flight budget is spent: HTTP 503 with Retry-After (CONTRACT §3 "Limits").
   busy: {
     send: { http: 503 },
     retrieve: { http: 503 },
     mm7: { code: Mm7Status.SERVICE_UNAVAILABLE, text: 'mm7.unavailable', http: 503 },
+    form: 503,
+  },
+  // A VASP over its MM7_VASP_LIMITS rate or daily quota (over=transient): 4006 over HTTP 503 with Retry-After,
+  // the wait its bucket needs. MM7 only; MM1 answers as for busy should it ever get one.
+  quota: {
+    send: { http: 503 },
+    retrieve: { http: 503 },
+    mm7: { code: Mm7Status.SERVICE_UNAVAILABLE, text: 'mm7.unavailable', http: 503 },
+    form: 503,
   },
 });
 

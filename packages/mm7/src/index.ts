@@ -18,3 +18,6 @@ export {
   MM7_STATUS, Mm7Status, buildFault, buildRsp, responseName, xmlEscape, type Mm7Reply, type ReplyFor,
 } from './replies.js';
 export { replaceParts, type Replacement } from './rewrite.js';
+export {
+  REL_6_MM7_1_4, buildSubmitReq, parseSubmitRsp, type SubmitAttachment, type SubmitReqInit, type SubmitRsp,
+} from './submit-req.js';

@@ -9,7 +9,7 @@ export {
   type VerdictFinding, type VerdictPart, type VerdictRecord, type VerdictStore, type VerdictStoreLimits,
 } from './verdict-store.js';
 export {
-  bulkOutcome, eventAction, listOutcome, scanEventRole, scanOutcome, verdictAction,
+  bulkOutcome, eventAction, listOutcome, quotaOutcome, scanEventRole, scanOutcome, verdictAction,
   type EventRole, type ListHit, type Outcome, type RefuseReason, type TransientReason, type VerdictAction,
 } from './outcome.js';
 export {

@@ -6,11 +6,12 @@
  */
 import type { LogAction, MessageDecision } from './decide.js';
 import type { ListAction } from './msisdn-list.js';
+import type { VaspQuotaOutcome } from './vasp-limits.js';
 
 /** Why a message is refused for good: each maps to one permanent protocol status (the proxy's errors.ts). */
 export type RefuseReason = 'content' | 'oversize' | 'malformed' | 'denied' | 'bad-request';
-/** Why a message is refused for now: the sender may retry. */
-export type TransientReason = 'scan-error' | 'store-down' | 'busy';
+/** Why a message is refused for now: the sender may retry (`quota`: a VASP over MM7_VASP_LIMITS, over=transient). */
+export type TransientReason = 'scan-error' | 'store-down' | 'busy' | 'quota';
 
 export type Outcome =
   /** Scanned (or nothing to scan) and clean, or (`monitored`) findings only logged in monitor mode: the original bytes go on. */
@@ -73,6 +74,15 @@ export function listOutcome(
 export function bulkOutcome(hit: 'flood' | 'dupe' | 'store-down', reply: 'deny' | 'hide'): Outcome {
   if (hit === 'store-down') return { kind: 'transient', reason: 'store-down' };
   return reply === 'hide' ? { kind: 'hide' } : { kind: 'refuse', reason: 'denied' };
+}
+
+/**
+ * A VASP over its MM7_VASP_LIMITS rule: `over=reject` is refused for good (4007 Service denied, the
+ * `denied` row), `over=transient` is asked to retry (the `quota` row, with the wait). null: within its quota.
+ */
+export function quotaOutcome(q: VaspQuotaOutcome): Outcome | null {
+  if (q.action === 'pass') return null;
+  return q.action === 'refuse' ? { kind: 'refuse', reason: 'denied' } : { kind: 'transient', reason: 'quota' };
 }
 
 /** How an event took part in the outcome: caused it, was only seen, or was let through unscanned. */

@@ -14,6 +14,7 @@ import type { Exchange } from '../exchange.js';
 import { NO_PART } from '../records.js';
 import type { TemplateVars } from '../templates.js';
 import { countFloodDupe, listCheck } from './bulk.js';
+import { checkQuota } from './quota.js';
 import { verdictOf, type Inspection, type Replacement, type Verdict } from './inspection.js';
 import { scanLeaves, type ScannedPart } from './scan.js';
 import { rebuildToLength } from './replacement.js';
@@ -48,6 +49,17 @@ export async function inspect(
       subtype: 'msisdn-filter', reason: denied ? `MSISDN list ${listed.note}` : `exempt from scanning ${listed.note}`,
       vars: { ...ex.vars(), reason: 'service denied' }, notice: denied,
     });
+  }
+  // 3a. Per-VASP quota (MM7_VASP_LIMITS): before flood/duplicate, so a VASP over its quota is not counted there.
+  // An MSISDN-list exemption does not lift it: the quota is the VASP's contract (`unlimited` in the file is).
+  if (m.vasp !== undefined) {
+    const q = await checkQuota(ex, m.vasp);
+    if (q !== null) {
+      return verdictOf(q.outcome, bytes, {
+        subtype: q.subtype, reason: q.reason, vars: { ...ex.vars(), reason: 'too many messages' },
+        ...(q.retryAfterS !== undefined ? { retryAfterS: q.retryAfterS } : {}),
+      });
+    }
   }
   // 3. Flood and duplicate counting.
   if (list.count && m.counts.length > 0) {

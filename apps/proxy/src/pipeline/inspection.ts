@@ -44,6 +44,8 @@ export interface Inspection {
   readonly counts: readonly BulkCheck[];
   /** Key of the verdict cache: a retry of refused content is refused at once. */
   readonly cacheKey: string;
+  /** The VASP an MM7_VASP_LIMITS quota is taken from (null: names none); absent: no quota applies. */
+  readonly vasp?: string | null;
   /** The message with targets replaced; null when one of them cannot be (a pseudo-part). */
   rebuild(replacements: readonly Replacement[]): Uint8Array | null;
 }
@@ -67,6 +69,8 @@ export interface Verdict {
   readonly scanned: readonly ScannedPart[];
   /** Indices into `scanned` of the parts policy blocked (refused or removed). */
   readonly blockedParts: ReadonlySet<number>;
+  /** Seconds a transient refusal asks the client to wait (Retry-After), when the check knows it. */
+  readonly retryAfterS?: number;
 }
 
 const NONE: ReadonlySet<number> = new Set();

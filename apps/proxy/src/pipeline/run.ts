@@ -12,10 +12,11 @@ import type { Exchange } from '../exchange.js';
 import { classify, responseHeaders, type UpstreamFailure } from '../upstream.js';
 import { inspect, malformed, oversize } from './inspect.js';
 import { verdictOf, type Envelope, type Inspection, type Verdict } from './inspection.js';
-import type { Download, Upload } from './transfer.js';
+import type { Download, Transfer, Upload } from './transfer.js';
 
 export interface Adapter {
-  readonly transfer: Upload | Download;
+  /** Upload or Download; the VASP form reads its own (protocols/form-body.ts). */
+  readonly transfer: Upload | Download | Transfer;
   /** The message from its complete bytes, or the decode error that makes it malformed. */
   read(body: Buffer): Inspection | { readonly code: string; readonly detail?: string };
   /** The envelope from the first bytes of an oversized message, when they show one. */

@@ -22,11 +22,12 @@ import { relay, runPipeline, type Adapter } from '../pipeline/run.js';
 import type { Leaf } from '../pipeline/scan.js';
 import { Upload } from '../pipeline/transfer.js';
 import { upstreamHeaders } from './identity.js';
+import { FORM_PATH, handleForm } from './form.js';
 
 const FROM_MMSC = new Set(['DeliverReq', 'DeliveryReportReq', 'ReadReplyReq']);
 const NO_REQUEST: ReplyFor = { operation: null, transactionId: null, namespace: null, mm7Version: null };
 
-function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
+export function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
   const { soap } = m;
   const { bulk } = ex.ctx.config;
   const envelope: Envelope = {
@@ -63,6 +64,8 @@ function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
       ]
       : [],
     cacheKey: `sha:${sha256(body)}`,
+    // MM7_VASP_LIMITS: a SubmitReq is taken from its VASP's quota (VASPID, else SenderAddress).
+    ...(soap.operation === 'SubmitReq' ? { vasp } : {}),
     rebuild: (reps: readonly Replacement[]) => rebuild(body, m.root, carriers, reps),
   };
 }
@@ -124,7 +127,16 @@ function details(v: Verdict, limit: number): string {
       return 'temporary failure, retry later';
     case 'busy':
       return 'busy, retry later';
+    case 'quota':
+      return 'VASP over its message quota, retry later';
   }
+}
+
+/** Retry-After of a transient refusal: the wait the check computed (a VASP's quota), else RETRY_AFTER_S when busy. */
+export function retryAfter(v: Verdict): Record<string, string> {
+  if (v.outcome.kind !== 'transient') return {};
+  if (v.retryAfterS !== undefined) return { 'retry-after': String(v.retryAfterS) };
+  return v.outcome.reason === 'busy' ? { 'retry-after': String(RETRY_AFTER_S) } : {};
 }
 
 class Mm7Request implements Adapter {
@@ -185,7 +197,7 @@ class Mm7Request implements Adapter {
         const reply = this.fault(row.code, details(v, t.limit), row.text, v);
         const status = row.http ?? reply.httpStatus;
         ex.finish(v, { status });
-        const retry = o.reason === 'busy' ? { 'retry-after': String(RETRY_AFTER_S) } : {};
+        const retry = retryAfter(v);
         return this.send({ ...reply, httpStatus: status }, retry);
       }
     }
@@ -233,5 +245,7 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
 export function registerMm7(app: FastifyInstance, ctx: ProxyContext): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  // The VASP form (CONTRACT §9): multipart/form-data reaches it as a stream too (the parser above).
+  app.post(FORM_PATH, (req, reply) => handleForm(ctx, req, reply));
   app.post('/*', (req, reply) => handleMm7(ctx, req, reply));
 }
