@@ -4,12 +4,13 @@
  * form a lenient receiver could decode it into: the transfer encoding each header reader finds, and
  * base64 / quoted-printable / uuencode whenever the bytes are valid in it, whatever the headers say
  * (transferDecodings; issue 14 class 1). Every name any reader gives a part is held against the file
- * filter. Which targets a message has is the adapter's business (protocols/mm1.ts,
- * protocols/mm7.ts); what the findings mean is policy's.
+ * filter. All targets of one message draw on one expansion budget, itself counted in the
+ * process-wide pool (issue 14 class 11). Which targets a message has is the adapter's business
+ * (protocols/mm1.ts, protocols/mm7.ts); what the findings mean is policy's.
  */
 import { createHash } from 'node:crypto';
 import {
-  containerKind, detectFileType, hasZipStructures, inspectTarget, mismatchName, transferDecodings,
+  ExpansionBudget, containerKind, detectFileType, hasZipStructures, inspectTarget, mismatchName, transferDecodings,
   transferEncodingName, type Finding, type InspectReport, type ScanEngine,
 } from '@mmsguard/scan';
 
@@ -35,6 +36,12 @@ export interface ScanSettings {
   readonly timeoutMs: number;
   readonly fileFilter: ReadonlySet<string>;
   readonly signal?: AbortSignal;
+  /**
+   * What the message may expand in archives, across all of its targets and their decoded forms. Default: a
+   * fresh budget per call (scan's per-message default, held in scan's process-wide pool), so N parts of one
+   * message cannot each use the per-part limit, and concurrent messages share one bound.
+   */
+  readonly expansion?: ExpansionBudget;
 }
 
 function lazyHash(data: Uint8Array): () => string {
@@ -116,10 +123,11 @@ async function otherNameFindings(
   return out;
 }
 
-/** Every leaf through inspectTarget, in each of its forms, in order. */
+/** Every leaf through inspectTarget, in each of its forms, in order; one expansion budget for them all. */
 export async function scanLeaves(list: readonly Leaf[], s: ScanSettings): Promise<ScannedPart[]> {
+  const expansionBudget = s.expansion ?? new ExpansionBudget();
   const opts = {
-    engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter,
+    engines: s.engines, timeoutMs: s.timeoutMs, fileFilter: s.fileFilter, expansionBudget,
     ...(s.signal ? { signal: s.signal } : {}),
   };
   const out: ScannedPart[] = [];
