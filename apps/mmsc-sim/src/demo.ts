@@ -75,5 +75,25 @@ for (const [label, build] of MESSAGES) {
   if (line.startsWith('ERROR')) failures++;
   console.log(`${label.padEnd(32)} ${line}`);
 }
+// The VASP form (POST /mm7/form on the MM7 port): a small content provider's submission, no SOAP.
+const MM7 = (process.env['DEMO_MM7_URL'] ?? PROXY.replace(/:8080$/, ':8081')).replace(/\/+$/, '');
+async function formLine(): Promise<string> {
+  const f = new FormData();
+  f.append('to', '+4790000001');
+  f.append('from', '1234');
+  f.append('subject', 'demo form');
+  f.append('vasp_id', 'demo-vasp');
+  f.append('file', new Blob([te.encode('Hello from a VASP form')], { type: 'text/plain' }), 'hello.txt');
+  try {
+    const res = await fetch(`${MM7}/mm7/form`, { method: 'POST', body: f });
+    const j = (await res.json()) as { status_code?: number; message_id?: string | null };
+    return `${res.status === 200 ? 'FORWARDED' : 'REFUSED  '} HTTP ${res.status} status_code ${j.status_code ?? '?'}`
+      + `${j.message_id ? ` message_id ${j.message_id}` : ''}`;
+  } catch (e) {
+    // Not counted as a failure: the proxy may run without an MM7 listener.
+    return `SKIPPED (no MM7 listener at ${MM7}: ${(e as Error).message})`;
+  }
+}
+console.log(`${'VASP form (POST /mm7/form)'.padEnd(32)} ${await formLine()}`);
 if (process.env['FILE_FILTER'] === undefined) console.log('\n(the executable is blocked when the proxy runs with FILE_FILTER=exe,dll,...)');
 process.exitCode = failures > 0 ? 1 : 0;
