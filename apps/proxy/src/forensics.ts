@@ -34,7 +34,7 @@ export interface FinishedMessage {
   readonly verdict: Verdict;
 }
 
-/** A finding as the verdict lookup and the quarantine sidecar show it: `{kind, engine, name}`, kind as the UTM subtype. */
+/** A finding as the verdict lookup and the quarantine sidecar show it (`{kind, engine, name}`, kind the subtype). */
 export function findingOf(f: Finding): VerdictFinding {
   switch (f.kind) {
     case 'infected':
@@ -87,7 +87,9 @@ export class Forensics {
       this.quarantineValue = await Quarantine.open({ dir, maxBytes });
     } catch (e) {
       const code = e instanceof QuarantineError ? e.code : 'MMS_ERR_QUARANTINE_OPEN';
-      const variable = code === QuarantineErrorCode.CONFIG ? 'QUARANTINE_DIR or QUARANTINE_MAX_BYTES' : 'QUARANTINE_DIR';
+      const variable = code === QuarantineErrorCode.CONFIG
+        ? 'QUARANTINE_DIR or QUARANTINE_MAX_BYTES'
+        : 'QUARANTINE_DIR';
       throw new Error(`invalid configuration: ${variable}: ${code}: ${(e as Error).message}`);
     }
   }
