@@ -57,7 +57,8 @@ export class Metrics {
     labelNames: ['code'] as const, registers: [this.registry],
   });
   /** The quarantine's own statistics, read at scrape time (forensics.ts sets it once the quarantine is open). */
-  quarantineStats: () => { entries: number; bytes: number; errors: Readonly<Record<string, number>> } | null = () => null;
+  quarantineStats: () => { entries: number; bytes: number; errors: Readonly<Record<string, number>> } | null =
+    () => null;
   readonly quarantineEntries = new Gauge({
     name: 'mmsguard_quarantine_entries', help: 'Parts in the quarantine', registers: [this.registry],
     collect: (): void => {

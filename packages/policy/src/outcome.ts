@@ -14,7 +14,10 @@ export type RefuseReason = 'content' | 'oversize' | 'malformed' | 'denied' | 'ba
 export type TransientReason = 'scan-error' | 'store-down' | 'busy' | 'quota';
 
 export type Outcome =
-  /** Scanned (or nothing to scan) and clean, or (`monitored`) findings only logged in monitor mode: the original bytes go on. */
+  /**
+   * Scanned (or nothing to scan) and clean, or (`monitored`) findings only logged in monitor mode:
+   * the original bytes go on.
+   */
   | { readonly kind: 'forward'; readonly monitored?: true }
   /** Goes on without a scan: over the size limit with `pass`, or a sender exempted by the MSISDN list. */
   | { readonly kind: 'forward-unscanned'; readonly why: 'oversize' | 'exempt' }
