@@ -3,4 +3,3 @@ export { formatAddress, parseClamdAddress, parseClamdAddresses, type ClamdAddres
 export { MAX_REPLY, ReplyReader, parseScanReply } from './reply.js';
 export { ClamdClient, type ClamdClientOptions } from './client.js';
 export { ClamdEngine } from './engine.js';
-export { findClamd, startLocalClamd, type LaunchOptions, type LocalClamd } from './launcher.js';
