@@ -13,6 +13,7 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { buildEngines } from './engines.js';
 import { createLogger } from './log.js';
 import { buildProxy, type Proxy } from './proxy.js';
+import { startTracing } from './tracing.js';
 
 function fail(message: string): never {
   process.stderr.write(`mmsguard: ${message}\n`);
@@ -25,6 +26,8 @@ function portOf(app: FastifyInstance): number {
 }
 
 async function main(): Promise<void> {
+  // First: the fastify and undici instrumentations see only instances and requests made after this (otel.ts).
+  const tracing = await startTracing(process.env);
   let config: Config;
   try {
     config = parseConfig(process.env);
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
     void (async () => {
       await proxy.close(Math.floor(config.shutdownTimeoutMs * 0.8));
       await sim?.close();
+      await tracing?.shutdown().catch(() => undefined);
       process.exit(0);
     })();
   };

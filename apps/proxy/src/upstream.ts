@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
+import { spans } from './spans.js';
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
@@ -37,6 +38,9 @@ export function responseHeaders(h: Record<string, string | string[] | undefined>
   for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
   return out;
 }
+
+/** The W3C trace-context and baggage headers the OpenTelemetry propagators write. */
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'];
 
 export type UpstreamFailure = 'connect' | 'reset' | 'timeout' | 'other';
 
@@ -78,6 +82,9 @@ export class Upstream {
   request(r: UpstreamRequest): Promise<Dispatcher.ResponseData> {
     const headers = { ...r.headers };
     if (r.contentLength !== undefined && r.contentLength !== null) headers['content-length'] = String(r.contentLength);
+    // Traced, the undici instrumentation adds our own trace context (the client's is the server span's
+    // parent): the client's headers would make the MMSC see two.
+    if (spans().on) for (const h of TRACE_HEADERS) delete headers[h];
     return this.pool.request({
       method: r.method,
       path: `${this.basePath}${r.path}`,

@@ -12,6 +12,7 @@ import {
 } from '@mmsguard/policy';
 import type { Exchange } from '../exchange.js';
 import { NO_PART } from '../records.js';
+import { spans } from '../spans.js';
 import type { TemplateVars } from '../templates.js';
 import { countFloodDupe, listCheck } from './bulk.js';
 import { checkQuota } from './quota.js';
@@ -63,7 +64,7 @@ export async function inspect(
   }
   // 3. Flood and duplicate counting.
   if (list.count && m.counts.length > 0) {
-    const hit = await countFloodDupe(ex, m.counts);
+    const hit = await spans().run('bulk', {}, () => countFloodDupe(ex, m.counts));
     if (hit !== null) {
       const outcome = bulkOutcome(hit.kind, ctx.config.bulk.reply);
       const subtype = hit.kind === 'store-down' ? 'scan-error' : hit.kind;
@@ -87,19 +88,20 @@ export async function inspect(
     });
   }
   // 5–6. Scan every target, then policy.
-  const parts = await scanLeaves(m.targets, {
-    engines: ctx.engines, timeoutMs: ctx.config.scan.scanTimeoutMs, fileFilter: ctx.config.scan.fileFilter,
-  });
+  const parts = await spans().run('scan', { 'mmsguard.targets': m.targets.length }, () => scanLeaves(m.targets, {
+    engines: spans().engines(ctx.engines), timeoutMs: ctx.config.scan.scanTimeoutMs,
+    fileFilter: ctx.config.scan.fileFilter,
+  }));
   ctx.metrics.parts.inc({ service: ex.service }, parts.length);
   for (const p of parts) {
     for (const [engine, ms] of Object.entries(p.engineMs)) ctx.metrics.scanSeconds.observe({ engine }, ms / 1000);
   }
   // From here to the return nothing awaits: no comfort byte can go out between asking and deciding.
   const removable = ctx.config.removeBlocked && canRewrite();
-  const decision = decideMessage(parts.map((p) => p.findings), {
+  const decision = spans().run('policy', {}, () => decideMessage(parts.map((p) => p.findings), {
     unscannableAction: ctx.config.unscannableAction, scanErrorAction: ctx.config.scan.scanErrorAction,
     removeBlocked: removable, monitor: (ex.service === 'MM7' ? ctx.config.mm7 : ctx.config.mm1).scanMode === 'monitor',
-  });
+  }));
   const reps = decision.action === 'rewrite' ? replacements(ex, parts, decision) : null;
   // REPLACEMENT_SIZE=original: the rewritten message keeps the original's byte length (size-based billing).
   const rewritten = reps === null

@@ -7,8 +7,10 @@
  * the exchange, when the adapter has answered.
  */
 import type { Dispatcher } from 'undici';
+import { verdictAction } from '@mmsguard/policy';
 import type { BodyResult } from '../body.js';
 import type { Exchange } from '../exchange.js';
+import { spans, traceMessage } from '../spans.js';
 import { classify, responseHeaders, type UpstreamFailure } from '../upstream.js';
 import { inspect, malformed, oversize } from './inspect.js';
 import { verdictOf, type Envelope, type Inspection, type Verdict } from './inspection.js';
@@ -29,7 +31,9 @@ export async function runPipeline(ex: Exchange, a: Adapter): Promise<void> {
   const t = a.transfer;
   const r = await t.read();
   try {
-    await a.render(await decide(ex, a, r), r);
+    const v = await decide(ex, a, r);
+    traceMessage(ex, verdictAction(v.outcome));
+    await a.render(v, r);
   } finally {
     t.release();
   }
@@ -53,7 +57,7 @@ async function decide(ex: Exchange, a: Adapter, r: BodyResult): Promise<Verdict>
       return oversize(ex, t.declaredLength, t.limit, t.oversizePass);
     }
     case 'complete': {
-      const m = a.read(r.body);
+      const m = spans().run('decode', { 'mmsguard.bytes': r.body.length }, () => a.read(r.body));
       if ('code' in m) return malformed(ex, r.body, m.code, m.detail);
       ex.describe(m.envelope);
       return inspect(ex, m, r.body, () => t.canRewrite());
@@ -80,6 +84,7 @@ export async function relay(
     void ex.reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
   } catch (e) {
     const kind = classify(e);
+    traceMessage(ex, 'error');
     ctx.metrics.upstreamErrors.inc({ service: ex.service, kind });
     failed(kind, `upstream ${kind}: ${(e as Error).message}`);
   }
