@@ -4,12 +4,12 @@
  * `traceparent`. Without an endpoint no OpenTelemetry module is loaded at all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { post } from './harness.js';
 import { eicar, sendReq, text } from './pdus.js';
 
@@ -29,6 +29,7 @@ writeFileSync(PROBE, [
   "  process.stderr.write('otel-modules=' + n + '\\n');",
   '});',
 ].join('\n'));
+afterAll(() => rmSync(PROBE, { force: true }));
 
 interface OtlpSpan {
   traceId: string;
@@ -101,7 +102,7 @@ afterEach(() => {
 });
 
 async function startProxy(env: Record<string, string>): Promise<{
-  base: string; child: ChildProcess; exited: Promise<number | null>; stderr: () => string;
+  base: string; admin: string; child: ChildProcess; exited: Promise<number | null>; stderr: () => string;
 }> {
   const child = spawn(process.execPath, ['--require', PROBE, MAIN], {
     env: {
@@ -117,8 +118,9 @@ async function startProxy(env: Record<string, string>): Promise<{
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   for (let i = 0; i < 150 && !out.includes('admin on'); i++) await new Promise((r) => setTimeout(r, 100));
   const m = /MM1 proxy listening on (http:\/\/[\d.:]+)/.exec(out);
-  if (m === null) throw new Error(`proxy did not start: ${out}${err}`);
-  return { base: m[1]!, child, exited, stderr: () => err };
+  const a = /admin on (http:\/\/[\d.:]+)/.exec(out);
+  if (m === null || a === null) throw new Error(`proxy did not start: ${out}${err}`);
+  return { base: m[1]!, admin: a[1]!, child, exited, stderr: () => err };
 }
 
 /** Every descendant of `root` in its trace, by span name. */
@@ -151,6 +153,7 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(clean.status).toBe(200);
     const blocked = await post(p.base, sendReq([eicar()], 'T-otel-eicar'));
     expect(blocked.status).toBe(200);
+    expect((await fetch(`${p.admin}/metrics`)).status).toBe(200);
     expect(mmsc.seen).toHaveLength(1);
     expect(otlp.got).toHaveLength(0);
     p.child.kill('SIGTERM');

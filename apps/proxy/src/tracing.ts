@@ -12,6 +12,19 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/**
+ * The OTEL_* variables docs/config.md lists (the SDK reads most of them itself): kept here so the doc test
+ * holds the table to a list that lives next to the code reading them.
+ */
+export const TRACING_VARIABLES: readonly string[] = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_COMPRESSION',
+  'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG', 'OTEL_BSP_SCHEDULE_DELAY', 'OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+  'OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_TRACES_EXPORTER', 'OTEL_SDK_DISABLED',
+];
+
 const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
 
 export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
