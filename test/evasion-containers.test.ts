@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
-import { DEFAULT_MESSAGE_EXPANSION_BYTES, eicarBytes } from '@mmsguard/scan';
+import { DEFAULT_MESSAGE_EXPANSION_BYTES, eicarBytes, hasQuotedPrintableMarks } from '@mmsguard/scan';
 // Archives made by 7-Zip itself (7z-wasm, the scan package's own dependency), at test time: EICAR is never committed.
 import { sevenZipArchive } from '../packages/scan/test/helpers.js';
-import { expectRefusedBothWays } from './evasion-helpers.js';
-import { post, startStack, verdicts, type Stack } from './harness.js';
-import { part, sendReq, text } from './pdus.js';
+import { expectRefusedBothWays, preload } from './evasion-helpers.js';
+import { get, post, startStack, verdicts, type Stack } from './harness.js';
+import { part, retrieveConfOf, sendReq, text } from './pdus.js';
 
 let stack: Stack | null = null;
 afterEach(async () => {
@@ -21,6 +21,7 @@ afterEach(async () => {
 });
 
 const EICAR = eicarBytes();
+const te = new TextEncoder();
 const sendStatus = async (s: Stack, pdu: Uint8Array): Promise<number | null> =>
   octetHeader(decode((await post(s.proxy, pdu)).body), FIELD.RESPONSE_STATUS);
 
@@ -38,7 +39,7 @@ describe('archives 7-Zip opens (issue 14 class 6)', () => {
   }
 
   it('holds an xz stream cut short as unscannable: refused with block, forwarded (monitored) with pass', async () => {
-    const notes = new TextEncoder().encode('nothing to see here\n'.repeat(50));
+    const notes = te.encode('nothing to see here\n'.repeat(50));
     const whole = await sevenZipArchive({ 'notes.txt': notes }, 'xz');
     const cut = sendReq([text('hi'), part('notes.txt.xz', whole.subarray(0, whole.length - 24), 'application/x-xz')]);
     stack = await startStack({ UNSCANNABLE_ACTION: 'block' });
@@ -50,6 +51,24 @@ describe('archives 7-Zip opens (issue 14 class 6)', () => {
     expect(await sendStatus(stack, cut)).toBe(0x80);
     expect(stack.sim.received[0]?.length).toBe(cut.length);
     expect(stack.logs.find((l) => l['type'] === 'utm')).toMatchObject({ subtype: 'unscannable', action: 'monitored' });
+  });
+});
+
+describe('clean archives stay clean', () => {
+  it('forwards a zip of incompressible data byte-identical on send and retrieve (unscannable: block)', async () => {
+    // Regression: its bytes hold `=XX` by chance, and the quoted-printable form guessed from them is a broken zip;
+    // that form's "cannot open" blocked every such zip.
+    const photos = (): Uint8Array => zipSync({ 'photo.raw': randomBytes(50_000), 'notes.txt': te.encode('hi\n') });
+    let zip = photos();
+    while (!hasQuotedPrintableMarks(zip)) zip = photos();
+    stack = await startStack({ UNSCANNABLE_ACTION: 'block' });
+    const pdu = sendReq([text('hi'), part('photos.zip', zip, 'application/zip')], 'T-clean-zip');
+    expect(await sendStatus(stack, pdu)).toBe(0x80);
+    expect(stack.sim.received[0]?.length).toBe(pdu.length);
+    await preload(stack, 'clean-zip', retrieveConfOf(pdu));
+    const got = await get(stack.proxy, '/mms/clean-zip');
+    expect(Buffer.from(got.body).equals(Buffer.from(retrieveConfOf(pdu)))).toBe(true);
+    expect((await verdicts(stack, 2)).map((v) => v['action'])).toEqual(['forwarded', 'forwarded']);
   });
 });
 

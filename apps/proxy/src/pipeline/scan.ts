@@ -73,8 +73,22 @@ export interface Leaf {
 interface Form {
   readonly label: string | null;
   readonly data: Uint8Array;
-  /** Decoded as a header says (preferred for the part's file type over a decoding guessed from content). */
+  /**
+   * Decoded as a header (or the adapter's parser) says; false for the bytes as carried and for a decoding guessed
+   * from the content alone.
+   */
   readonly declared: boolean;
+}
+
+/**
+ * What a form's report adds to the part. A decoding guessed from the content alone that yields something we
+ * cannot open is no content anyone receives: binary data holds `=XX` by chance, and its "quoted-printable" form
+ * is a broken copy of a zip that every reader opens as carried. Its infections, file types and engine errors
+ * count; its `unscannable` findings do not (they blocked every zip of incompressible data).
+ */
+function counted(form: Form, report: InspectReport): readonly Finding[] {
+  const guessed = form.label !== null && !form.declared;
+  return guessed ? report.findings.filter((f) => f.kind !== 'unscannable') : report.findings;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -152,7 +166,7 @@ export async function scanLeaves(list: readonly Leaf[], s: ScanSettings): Promis
       const report = await inspectTarget(
         { path, data: form.data, name: leaf.names[0] ?? null, declaredType: leaf.contentType }, opts,
       );
-      note(report.findings);
+      note(counted(form, report));
       note(await otherNameFindings(form, path, leaf.names, leaf.contentType, s.fileFilter));
       for (const [engine, ms] of Object.entries(report.engineMs)) engineMs[engine] = (engineMs[engine] ?? 0) + ms;
       if (form.label === null) carried = report;
