@@ -3,7 +3,9 @@
  * this module only builds (and for the built-in engine, loads signature files). It opens no
  * connection: clamd and ICAP servers are first reached by a scan or a readiness probe.
  */
-import { BuiltinEngine, type EngineInfo, type ScanEngine } from '@mmsguard/scan';
+import {
+  BuiltinEngine, loadSignatureFiles, type EngineInfo, type HashSignature, type ScanEngine,
+} from '@mmsguard/scan';
 import { ClamdEngine } from '@mmsguard/scan-clamd';
 import { IcapEngine } from '@mmsguard/scan-icap';
 import type { ScanConfig } from './config.js';
@@ -26,12 +28,59 @@ function icapEngine(cfg: ScanConfig): ScanEngine {
   return Object.assign(engine, { describe: (signal: AbortSignal) => describeIcap(engine, signal) });
 }
 
-export async function buildEngines(cfg: ScanConfig): Promise<ScanEngine[]> {
+/** The hash signatures each built-in engine was built with (the retro-hunt compares two sets). */
+const hashes = new WeakMap<ScanEngine, readonly HashSignature[]>();
+
+/** The built-in engine's hash signatures among `engines`; null when none of them is one built here. */
+export function hashSignaturesOf(engines: readonly ScanEngine[]): readonly HashSignature[] | null {
+  for (const e of engines) {
+    const h = hashes.get(e);
+    if (h !== undefined) return h;
+  }
+  return null;
+}
+
+async function builtinEngine(cfg: ScanConfig): Promise<ScanEngine> {
+  const set = await loadSignatureFiles(cfg.signatureFiles);
+  const engine = new BuiltinEngine(set);
+  hashes.set(engine, set.hashes);
+  return engine;
+}
+
+/** The engines a reload may keep: those of the configuration in force. */
+export interface PreviousEngines {
+  readonly scan: ScanConfig;
+  readonly engines: readonly ScanEngine[];
+}
+
+/**
+ * Builds the engines SCAN_ENGINES lists. With `previous` (a SIGHUP reload), a clamd or ICAP engine
+ * whose address (and, for ICAP, timeout) did not change is the previous one, connections and all;
+ * the built-in engine is always built anew from its files. On failure, engines built here are closed.
+ */
+export async function buildEngines(cfg: ScanConfig, previous?: PreviousEngines): Promise<ScanEngine[]> {
   const engines: ScanEngine[] = [];
-  for (const name of cfg.engines) {
-    if (name === 'builtin') engines.push(await BuiltinEngine.fromFiles(cfg.signatureFiles));
-    else if (name === 'clamd') engines.push(ClamdEngine.fromAddressList(cfg.clamdAddress ?? ''));
-    else engines.push(icapEngine(cfg));
+  const built: ScanEngine[] = [];
+  const keep = (name: string, same: boolean): ScanEngine | null =>
+    (same ? previous?.engines.find((e) => e.name === name) ?? null : null);
+  try {
+    for (const name of cfg.engines) {
+      let e: ScanEngine | null = null;
+      if (name === 'clamd') e = keep('clamd', previous?.scan.clamdAddress === cfg.clamdAddress);
+      else if (name === 'icap') {
+        const p = previous?.scan;
+        e = keep('icap', p?.icapUrl === cfg.icapUrl && p?.scanTimeoutMs === cfg.scanTimeoutMs);
+      }
+      if (e === null) {
+        e = name === 'builtin' ? await builtinEngine(cfg)
+          : name === 'clamd' ? ClamdEngine.fromAddressList(cfg.clamdAddress ?? '') : icapEngine(cfg);
+        built.push(e);
+      }
+      engines.push(e);
+    }
+  } catch (err) {
+    await Promise.all(built.map((e) => e.close().catch(() => undefined)));
+    throw err;
   }
   return engines;
 }

@@ -4,12 +4,16 @@
  * §2). Invalid configuration: one line on stderr, exit 2, nothing listens.
  * Without MM1_UPSTREAM_URL the bundled MMSC simulator is started on loopback
  * and used as the upstream. SIGTERM/SIGINT: stop accepting, finish in-flight
- * messages within SHUTDOWN_TIMEOUT, exit 0. The wiring itself is proxy.ts.
+ * messages within SHUTDOWN_TIMEOUT, exit 0. SIGHUP: reload (reload.ts) — every
+ * file re-read and validated, then swapped in for new messages; never exits.
+ * Warnings (typo hints, values the environment overrides, risky settings) are
+ * stderr lines `mmsguard: warning: …`. The wiring itself is proxy.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { buildSim } from '@mmsguard/mmsc-sim';
-import { msisdnListFile, templateFile } from './context.js';
-import { ConfigError, parseConfig, type Config } from './config.js';
+import { firstGeneration } from './context.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Generation } from './generation.js';
 import { buildEngines } from './engines.js';
 import { createLogger } from './log.js';
 import { buildProxy, type Proxy } from './proxy.js';
@@ -25,24 +29,35 @@ function portOf(app: FastifyInstance): number {
   return typeof a === 'object' && a !== null ? a.port : 0;
 }
 
+/** A SIGHUP before the proxy is up is remembered (the default action would end the process). */
+let reload: (() => void) | null = null;
+let hupEarly = false;
+process.on('SIGHUP', () => {
+  if (reload === null) hupEarly = true;
+  else reload();
+});
+
 async function main(): Promise<void> {
   // First: the fastify and undici instrumentations see only instances and requests made after this (otel.ts).
   const tracing = await startTracing(process.env);
   let config: Config;
+  let files: string[];
+  let warnings: string[];
   try {
-    config = parseConfig(process.env);
+    ({ config, files, warnings } = loadConfig(process.env));
   } catch (e) {
     fail(e instanceof ConfigError ? e.message : String(e));
   }
-  let engines;
+  for (const w of warnings) process.stderr.write(`mmsguard: ${w}\n`);
+  let first: Generation;
   try {
-    // Bad list or template files stop the start here, with file:line, before anything listens.
-    if (config.bulk.msisdnList !== null) msisdnListFile(config.bulk.msisdnList, null).close();
-    if (config.replyTemplates !== null) templateFile(config.replyTemplates, null).close();
-    engines = await buildEngines(config.scan);
+    // Bad list, template or signature files stop the start here, with file:line, before anything listens.
+    first = firstGeneration(config, await buildEngines(config.scan), files);
   } catch (e) {
-    fail(`invalid configuration: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    fail(m.startsWith('invalid configuration: ') ? m : `invalid configuration: ${m}`);
   }
+  const { engines } = first;
   const log = createLogger(config.logLevel, config.logFormat);
   let sim: FastifyInstance | null = null;
   let upstreamUrl = config.mm1.upstreamUrl;
@@ -56,11 +71,18 @@ async function main(): Promise<void> {
   const mm7Url = config.mm7.upstreamUrl ?? (config.mm1.upstreamUrl === null ? upstreamUrl : null);
   let proxy: Proxy;
   try {
-    proxy = buildProxy(config, { engines, log, mm1UpstreamUrl: upstreamUrl, mm7UpstreamUrl: mm7Url });
+    proxy = buildProxy(config, {
+      first, engines, log, mm1UpstreamUrl: upstreamUrl, mm7UpstreamUrl: mm7Url, files,
+      load: () => loadConfig(process.env), shownWarnings: warnings,
+      warn: (w) => process.stderr.write(`mmsguard: ${w}\n`),
+    });
   } catch (e) {
     fail(`invalid configuration: ${(e as Error).message}`);
   }
   await proxy.listen();
+  const running = proxy;
+  reload = () => void running.reload();
+  if (hupEarly) reload();
   const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const mm1 = `http://${shown}:${portOf(proxy.mm1)}`;
   process.stdout.write(
@@ -81,9 +103,11 @@ async function main(): Promise<void> {
     // SHUTDOWN_TIMEOUT is a promise to the operator: whatever still hangs then (a slow MMSC, clamd, the
     // bundled simulator's own clients) does not keep the process alive. In-flight messages get most of
     // it; what is left closes their connections and the rest.
-    setTimeout(() => process.exit(0), config.shutdownTimeoutMs).unref();
+    // SHUTDOWN_TIMEOUT as the generation in force has it (a reload may have changed it).
+    const { shutdownTimeoutMs } = proxy.ctx.config;
+    setTimeout(() => process.exit(0), shutdownTimeoutMs).unref();
     void (async () => {
-      await proxy.close(Math.floor(config.shutdownTimeoutMs * 0.8));
+      await proxy.close(Math.floor(shutdownTimeoutMs * 0.8));
       await sim?.close();
       await tracing?.shutdown().catch(() => undefined);
       process.exit(0);

@@ -85,6 +85,26 @@ export class Metrics {
       }
     },
   });
+  readonly configGeneration = new Gauge({
+    name: 'mmsguard_config_generation',
+    help: 'The configuration generation in force: 1 at start, +1 per reload or watched-file change swapped in',
+    registers: [this.registry],
+  });
+  readonly reloads = new Counter({
+    name: 'mmsguard_reloads_total',
+    help: 'SIGHUP reloads by result (ok: swapped in, failed: previous configuration kept)',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  readonly lastReloadSuccess = new Gauge({
+    name: 'mmsguard_last_reload_success_timestamp_seconds',
+    help: 'When the configuration in force was loaded (start or last successful reload), seconds since the epoch',
+    registers: [this.registry],
+  });
+  readonly retroHuntMatches = new Counter({
+    name: 'mmsguard_retrohunt_matches_total',
+    help: 'Retro-hunt matches after a signature reload, by source (delivered, quarantine)',
+    labelNames: ['source'] as const, registers: [this.registry],
+  });
   private blockCounter: ((prefix: string) => Promise<number>) | null = null;
   readonly blocked = new Gauge({
     name: 'mmsguard_bulk_blocked',

@@ -87,6 +87,22 @@ export class Notifier {
     } else this.groups.set(key, { first: rec, count: 1, lastSent: 0, announced: false });
   }
 
+  /**
+   * An administrator event outside the UTM kinds (a retro-hunt match: `event` names it, `key` tells
+   * one occurrence from another). Each goes out as it comes, never folded into a count; outside
+   * NOTIFY_WINDOW it waits for the window like the rest.
+   */
+  notify(event: string, key: string, record: Record<string, unknown>): void {
+    if (this.open()) {
+      this.enqueue({ event, first: true, count: 1, record });
+      return;
+    }
+    const k = `${event}:${key}`;
+    const g = this.groups.get(k);
+    if (g !== undefined) g.count++;
+    else this.groups.set(k, { first: record, count: 1, lastSent: 0, announced: false });
+  }
+
   private open(): boolean {
     return inWindow(this.opts.window ?? [], this.opts.now?.() ?? new Date());
   }

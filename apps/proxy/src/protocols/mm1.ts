@@ -14,7 +14,7 @@ import {
 } from 'wap-mms-decoder';
 import { normalizeAddress } from '@mmsguard/policy';
 import type { BodyResult } from '../body.js';
-import type { ProxyContext } from '../context.js';
+import type { ProxyContext, ProxyRuntime } from '../context.js';
 import { RETRY_AFTER_S, replyRow } from '../errors.js';
 import { Exchange } from '../exchange.js';
 import { checksumOf } from '../pipeline/bulk.js';
@@ -381,10 +381,11 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
   return reply;
 }
 
-export function registerMm1(app: FastifyInstance, ctx: ProxyContext): void {
+/** The routes; each message is handled under the generation in force when it arrives (`rt.run` pins it). */
+export function registerMm1(app: FastifyInstance, rt: Pick<ProxyRuntime, 'run'>): void {
   app.removeAllContentTypeParsers();
   // The body stays a stream: the transfer sizes, counts and bounds it.
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-  app.post('/*', (req, reply) => handleSend(ctx, req, reply));
-  app.get('/*', (req, reply) => handleRetrieve(ctx, req, reply));
+  app.post('/*', (req, reply) => rt.run((ctx) => handleSend(ctx, req, reply)));
+  app.get('/*', (req, reply) => rt.run((ctx) => handleRetrieve(ctx, req, reply)));
 }

@@ -12,7 +12,7 @@ import {
   replaceParts, type ContentLeaf, type MimePart, type Mm7Message, type Mm7Reply, type ReplyFor,
 } from '@mmsguard/mm7';
 import type { BodyResult } from '../body.js';
-import type { ProxyContext } from '../context.js';
+import type { ProxyContext, ProxyRuntime } from '../context.js';
 import { RETRY_AFTER_S, replyRow } from '../errors.js';
 import { Exchange } from '../exchange.js';
 import { checksumOf } from '../pipeline/bulk.js';
@@ -242,10 +242,11 @@ async function handleMm7(ctx: ProxyContext, req: FastifyRequest, reply: FastifyR
   return reply;
 }
 
-export function registerMm7(app: FastifyInstance, ctx: ProxyContext): void {
+/** The route; each message is handled under the generation in force when it arrives (`rt.run` pins it). */
+export function registerMm7(app: FastifyInstance, rt: Pick<ProxyRuntime, 'run'>): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
   // The VASP form (CONTRACT §9): multipart/form-data reaches it as a stream too (the parser above).
-  app.post(FORM_PATH, (req, reply) => handleForm(ctx, req, reply));
-  app.post('/*', (req, reply) => handleMm7(ctx, req, reply));
+  app.post(FORM_PATH, (req, reply) => rt.run((ctx) => handleForm(ctx, req, reply)));
+  app.post('/*', (req, reply) => rt.run((ctx) => handleMm7(ctx, req, reply)));
 }
