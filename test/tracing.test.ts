@@ -85,13 +85,17 @@ async function otlpReceiver(): Promise<{ url: string; got: Exported[]; paths: st
 /** m-send-conf, Response-Status Ok: what the MMSC answers, whatever it was sent. */
 const SEND_CONF = Buffer.from([0x8c, 0x81, 0x98, ...Buffer.from('T\0'), 0x8d, 0x90, 0x92, 0x80]);
 
-/** The MMSC: records the headers of every request and answers m-send-conf. */
+/** The MMSC: records the headers of every request and answers m-send-conf; hangs up on transaction T-otel-fail. */
 async function recordingUpstream(): Promise<{ url: string; seen: IncomingHttpHeaders[]; server: Server }> {
   const seen: IncomingHttpHeaders[] = [];
   const server = createServer((req, res) => {
     seen.push(req.headers);
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message' }).end(SEND_CONF));
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
+    req.on('end', () => {
+      if (Buffer.concat(body).includes('T-otel-fail')) req.socket.destroy();
+      else res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message' }).end(SEND_CONF);
+    });
   });
   return { url: await listen(server), seen, server };
 }
@@ -145,6 +149,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       MM1_UPSTREAM_URL: mmsc.url, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       // Nothing is exported on a timer during the test: what arrives was flushed by the shutdown.
       OTEL_BSP_SCHEDULE_DELAY: '600000',
+      // Duplicate counting on (it only logs), so each message also has its bulk check.
+      DUPE_THRESHOLDS: '100/60:log',
     });
     const clientTrace = '0af7651916cd43dd8448eb211c80319c';
     const clean = await post(p.base, sendReq([text('hello')], 'T-otel-clean'), {
@@ -153,8 +159,10 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(clean.status).toBe(200);
     const blocked = await post(p.base, sendReq([eicar()], 'T-otel-eicar'));
     expect(blocked.status).toBe(200);
+    // An MMSC that hangs up: the upstream call fails and the message's action is `error`.
+    await post(p.base, sendReq([text('again')], 'T-otel-fail'));
     expect((await fetch(`${p.admin}/metrics`)).status).toBe(200);
-    expect(mmsc.seen).toHaveLength(1);
+    expect(mmsc.seen).toHaveLength(2);
     expect(otlp.got).toHaveLength(0);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
@@ -164,9 +172,9 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(new Set(otlp.got.map((g) => g.service))).toEqual(new Set(['mmsguard']));
     const spans = otlp.got.flatMap((g) => g.spans);
     const servers = spans.filter((s) => s.kind === SERVER);
-    // Two messages, two server spans, two traces; nothing else made a root (the admin port is not traced).
-    expect(servers).toHaveLength(2);
-    expect(new Set(spans.map((s) => s.traceId)).size).toBe(2);
+    // Three messages, three server spans, three traces; nothing else made one (the admin port is not traced).
+    expect(servers).toHaveLength(3);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(3);
 
     const byTid = (tid: string): OtlpSpan => {
       const s = servers.find((x) => attr(x, 'mms.transaction_id') === tid);
@@ -175,13 +183,14 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     };
     const cleanRoot = byTid('T-otel-clean');
     const eicarRoot = byTid('T-otel-eicar');
-    for (const root of [cleanRoot, eicarRoot]) {
+    const failRoot = byTid('T-otel-fail');
+    for (const root of [cleanRoot, eicarRoot, failRoot]) {
       expect(attr(root, 'mms.message_type')).toBe('m-send-req');
       const below = descendants(spans, root);
       // One trace per message: every span of the trace hangs under its server span.
       expect(below.length).toBe(spans.filter((s) => s.traceId === root.traceId).length - 1);
       const names = below.map((s) => s.name);
-      for (const n of ['decode', 'scan', 'scan builtin', 'policy']) expect(names, n).toContain(n);
+      for (const n of ['decode', 'bulk', 'scan', 'scan builtin', 'policy']) expect(names, n).toContain(n);
       const scan = below.find((s) => s.name === 'scan')!;
       const engine = below.find((s) => s.name === 'scan builtin')!;
       expect(engine.parentSpanId).toBe(scan.spanId);
@@ -189,6 +198,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     }
     expect(attr(cleanRoot, 'mmsguard.action')).toBe('forwarded');
     expect(attr(eicarRoot, 'mmsguard.action')).toBe('blocked');
+    expect(attr(failRoot, 'mmsguard.action')).toBe('error');
+    expect(descendants(spans, failRoot).filter((s) => s.kind === CLIENT)).toHaveLength(1);
     const infected = descendants(spans, eicarRoot).filter((s) => s.name === 'scan builtin');
     expect(infected.map((s) => attr(s, 'mmsguard.scan.outcome'))).toContain('infected');
     // The client's trace context is the parent of ours.
