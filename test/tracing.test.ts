@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { post } from './harness.js';
-import { eicar, sendReq, text } from './pdus.js';
+import { zipSync } from 'fflate';
+import { eicar, part, sendReq, text } from './pdus.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 
@@ -161,8 +162,11 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(blocked.status).toBe(200);
     // An MMSC that hangs up: the upstream call fails and the message's action is `error`.
     await post(p.base, sendReq([text('again')], 'T-otel-fail'));
+    // 150 archive members, each scanned: only the first 100 scans of the engine get a span.
+    const members = Object.fromEntries([...Array(150).keys()].map((i) => [`f${i}.txt`, Buffer.from(`member ${i}`)]));
+    await post(p.base, sendReq([part('many.zip', zipSync(members), 'application/zip')], 'T-otel-zip'));
     expect((await fetch(`${p.admin}/metrics`)).status).toBe(200);
-    expect(mmsc.seen).toHaveLength(2);
+    expect(mmsc.seen).toHaveLength(3);
     expect(otlp.got).toHaveLength(0);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
@@ -172,9 +176,9 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(new Set(otlp.got.map((g) => g.service))).toEqual(new Set(['mmsguard']));
     const spans = otlp.got.flatMap((g) => g.spans);
     const servers = spans.filter((s) => s.kind === SERVER);
-    // Three messages, three server spans, three traces; nothing else made one (the admin port is not traced).
-    expect(servers).toHaveLength(3);
-    expect(new Set(spans.map((s) => s.traceId)).size).toBe(3);
+    // Four messages, four server spans, four traces; nothing else made one (the admin port is not traced).
+    expect(servers).toHaveLength(4);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(4);
 
     const byTid = (tid: string): OtlpSpan => {
       const s = servers.find((x) => attr(x, 'mms.transaction_id') === tid);
@@ -184,7 +188,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const cleanRoot = byTid('T-otel-clean');
     const eicarRoot = byTid('T-otel-eicar');
     const failRoot = byTid('T-otel-fail');
-    for (const root of [cleanRoot, eicarRoot, failRoot]) {
+    const zipRoot = byTid('T-otel-zip');
+    for (const root of [cleanRoot, eicarRoot, failRoot, zipRoot]) {
       expect(attr(root, 'mms.message_type')).toBe('m-send-req');
       const below = descendants(spans, root);
       // One trace per message: every span of the trace hangs under its server span.
@@ -200,6 +205,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(attr(eicarRoot, 'mmsguard.action')).toBe('blocked');
     expect(attr(failRoot, 'mmsguard.action')).toBe('error');
     expect(descendants(spans, failRoot).filter((s) => s.kind === CLIENT)).toHaveLength(1);
+    expect(attr(zipRoot, 'mmsguard.action')).toBe('forwarded');
+    expect(descendants(spans, zipRoot).filter((s) => s.name === 'scan builtin')).toHaveLength(100);
     const infected = descendants(spans, eicarRoot).filter((s) => s.name === 'scan builtin');
     expect(infected.map((s) => attr(s, 'mmsguard.scan.outcome'))).toContain('infected');
     // The client's trace context is the parent of ours.

@@ -68,12 +68,20 @@ function run<T>(tracer: Tracer, name: string, attrs: SpanAttrs, f: (s: SpanHandl
   });
 }
 
+/**
+ * Engine spans per engine and message at most: the members of one archive (up to 1000 per target, each in
+ * several forms) would otherwise fill the export queue (OTEL_BSP_MAX_QUEUE_SIZE) with one message's spans
+ * and crowd out every other message's. The scan span's duration still covers the scans left untraced.
+ */
+const ENGINE_SPANS_PER_MESSAGE = 100;
+
 function tracedEngine(tracer: Tracer, e: ScanEngine): ScanEngine {
+  let left = ENGINE_SPANS_PER_MESSAGE;
   return {
     name: e.name,
     ready: (signal) => e.ready(signal),
     ...(e.describe !== undefined ? { describe: (signal: AbortSignal) => e.describe!(signal) } : {}),
-    scan: (target, signal) => run(tracer, `scan ${e.name}`, {
+    scan: (target, signal) => left-- <= 0 ? e.scan(target, signal) : run(tracer, `scan ${e.name}`, {
       'mmsguard.engine': e.name, 'mmsguard.scan.target': target.path, 'mmsguard.scan.bytes': target.data.length,
     }, async (s) => {
       const o = await e.scan(target, signal);
@@ -113,7 +121,6 @@ export function startOtel(env: NodeJS.ProcessEnv): Tracing {
     ],
   });
   const tracer = trace.getTracer('mmsguard');
-  const wrapped = new WeakMap<readonly ScanEngine[], readonly ScanEngine[]>();
   const spans: Spans = {
     on: true,
     run: (name, attrs, f) => run(tracer, name, attrs, f),
@@ -121,12 +128,7 @@ export function startOtel(env: NodeJS.ProcessEnv): Tracing {
       const otel = (req as { opentelemetry?: () => { span?: Span | null } }).opentelemetry?.();
       return otel?.span != null ? handle(otel.span) : { setAttributes: () => undefined };
     },
-    engines(list) {
-      // One wrapped list per engine list (a reload makes a new one), not one per message.
-      let w = wrapped.get(list);
-      if (w === undefined) wrapped.set(list, (w = list.map((e) => tracedEngine(tracer, e))));
-      return w;
-    },
+    engines: (list) => list.map((e) => tracedEngine(tracer, e)),
   };
   setSpans(spans);
   return {

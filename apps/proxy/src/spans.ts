@@ -23,7 +23,10 @@ export interface Spans {
   run<T>(name: string, attrs: SpanAttrs, f: (s: SpanHandle) => T): T;
   /** The server span of a fastify request (its root span), or a no-op handle when it has none. */
   request(req: object): SpanHandle;
-  /** The engines, each scan call in a span of its own (`scan <engine>`); the same list when off. */
+  /**
+   * The engines for one message, each scan call in a span of its own (`scan <engine>`, the first 100 per
+   * engine); the same list when off.
+   */
   engines(list: readonly ScanEngine[]): readonly ScanEngine[];
 }
 
