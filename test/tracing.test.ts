@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { post } from './harness.js';
 import { zipSync } from 'fflate';
+import { postMm7, submitReq } from './mm7-submit.js';
 import { eicar, part, sendReq, text } from './pdus.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
@@ -107,7 +108,8 @@ afterEach(() => {
 });
 
 async function startProxy(env: Record<string, string>): Promise<{
-  base: string; admin: string; child: ChildProcess; exited: Promise<number | null>; stderr: () => string;
+  base: string; mm7: string | null; admin: string; child: ChildProcess; exited: Promise<number | null>;
+  stderr: () => string;
 }> {
   const child = spawn(process.execPath, ['--require', PROBE, MAIN], {
     env: {
@@ -125,7 +127,8 @@ async function startProxy(env: Record<string, string>): Promise<{
   const m = /MM1 proxy listening on (http:\/\/[\d.:]+)/.exec(out);
   const a = /admin on (http:\/\/[\d.:]+)/.exec(out);
   if (m === null || a === null) throw new Error(`proxy did not start: ${out}${err}`);
-  return { base: m[1]!, admin: a[1]!, child, exited, stderr: () => err };
+  const mm7 = /MM7 proxy listening on (http:\/\/[\d.:]+)/.exec(out)?.[1] ?? null;
+  return { base: m[1]!, mm7, admin: a[1]!, child, exited, stderr: () => err };
 }
 
 /** Every descendant of `root` in its trace, by span name. */
@@ -147,7 +150,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const mmsc = await recordingUpstream();
     cleanup.push(() => otlp.server.close(), () => mmsc.server.close());
     const p = await startProxy({
-      MM1_UPSTREAM_URL: mmsc.url, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      MM1_UPSTREAM_URL: mmsc.url, MM7_UPSTREAM_URL: mmsc.url, MM7_PORT: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       // Nothing is exported on a timer during the test: what arrives was flushed by the shutdown.
       OTEL_BSP_SCHEDULE_DELAY: '600000',
       // Duplicate counting on (it only logs), so each message also has its bulk check.
@@ -165,6 +169,12 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     // 150 archive members, each scanned: only the first 100 scans of the engine get a span.
     const members = Object.fromEntries([...Array(150).keys()].map((i) => [`f${i}.txt`, Buffer.from(`member ${i}`)]));
     await post(p.base, sendReq([part('many.zip', zipSync(members), 'application/zip')], 'T-otel-zip'));
+    // MM7 goes through the same pipeline, so its trace has the same shape.
+    const vasp = submitReq({
+      vaspId: 'v1', tid: 'T-otel-mm7',
+      attachments: [{ name: 'eicar.com', type: 'application/octet-stream', data: eicar().data }],
+    });
+    expect((await postMm7(p.mm7!, vasp)).status).toBe(500);
     expect((await fetch(`${p.admin}/metrics`)).status).toBe(200);
     expect(mmsc.seen).toHaveLength(3);
     expect(otlp.got).toHaveLength(0);
@@ -176,9 +186,9 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(new Set(otlp.got.map((g) => g.service))).toEqual(new Set(['mmsguard']));
     const spans = otlp.got.flatMap((g) => g.spans);
     const servers = spans.filter((s) => s.kind === SERVER);
-    // Four messages, four server spans, four traces; nothing else made one (the admin port is not traced).
-    expect(servers).toHaveLength(4);
-    expect(new Set(spans.map((s) => s.traceId)).size).toBe(4);
+    // Five messages, five server spans, five traces; nothing else made one (the admin port is not traced).
+    expect(servers).toHaveLength(5);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(5);
 
     const byTid = (tid: string): OtlpSpan => {
       const s = servers.find((x) => attr(x, 'mms.transaction_id') === tid);
@@ -189,8 +199,10 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const eicarRoot = byTid('T-otel-eicar');
     const failRoot = byTid('T-otel-fail');
     const zipRoot = byTid('T-otel-zip');
-    for (const root of [cleanRoot, eicarRoot, failRoot, zipRoot]) {
-      expect(attr(root, 'mms.message_type')).toBe('m-send-req');
+    const mm7Root = byTid('T-otel-mm7');
+    for (const root of [cleanRoot, eicarRoot, failRoot, zipRoot, mm7Root]) {
+      expect(attr(root, 'mms.message_type')).toBe(root === mm7Root ? 'SubmitReq' : 'm-send-req');
+      expect(attr(root, 'mmsguard.service')).toBe(root === mm7Root ? 'MM7' : 'MM1');
       const below = descendants(spans, root);
       // One trace per message: every span of the trace hangs under its server span.
       expect(below.length).toBe(spans.filter((s) => s.traceId === root.traceId).length - 1);
@@ -203,6 +215,7 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     }
     expect(attr(cleanRoot, 'mmsguard.action')).toBe('forwarded');
     expect(attr(eicarRoot, 'mmsguard.action')).toBe('blocked');
+    expect(attr(mm7Root, 'mmsguard.action')).toBe('blocked');
     expect(attr(failRoot, 'mmsguard.action')).toBe('error');
     expect(descendants(spans, failRoot).filter((s) => s.kind === CLIENT)).toHaveLength(1);
     expect(attr(zipRoot, 'mmsguard.action')).toBe('forwarded');
