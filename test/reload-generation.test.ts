@@ -92,10 +92,12 @@ describe('what a reload compares and keeps', () => {
     INFLIGHT_LIMIT: '1MiB', STATE_STORE: 'redis://127.0.0.1:6379', LOG_FORMAT: 'kv', MSISDN_HASH_KEY: 'k',
     NOTIFY_URL: 'http://hook:1/x', NOTIFY_INTERVAL: '61', NOTIFY_RATE: '6', NOTIFY_WINDOW: 'mon-fri 08:00-18:00',
     SENDER_NOTICE_URL: 'http://mmsc:8002', SENDER_NOTICE_FROM: '+4799', SENDER_NOTICE_INTERVAL: '61',
-    QUARANTINE_DIR: '/var/lib/q', QUARANTINE_MAX_BYTES: '2GiB', VERDICT_RETENTION: '60',
   };
 
   it('keeps the running value of every restart-only variable and applies the rest', () => {
+    for (const v of ['QUARANTINE_DIR', 'QUARANTINE_MAX_BYTES', 'VERDICT_RETENTION', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT']) {
+      expect(RESTART_ONLY).not.toContain(v); // CONTRACT §6: these apply on reload
+    }
     expect(Object.keys(OTHER).sort()).toEqual([...RESTART_ONLY].sort());
     const running = parseConfig({});
     for (const [name, value] of Object.entries(OTHER)) {

@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { MMS, post } from './harness.js';
-import { part, sendReq, sendReqFrom, text } from './pdus.js';
+import { eicar as eicarPart, part, peExe, sendReq, sendReqFrom, text } from './pdus.js';
+import { zipSync } from 'fflate';
+import { eicarBytes } from '@mmsguard/scan';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'mmsguard-reload-'));
@@ -152,7 +154,11 @@ describe('SIGHUP reload through main', () => {
     expect(status((await post(p.mm1, sendReq([part('a.bin', bad)], 'T-before'))).body)).toBe(0x80);
 
     const inFlight = slowUpload(p.mm1, sendReq([part('slow.bin', bad)], 'T-in-flight'));
-    await sleep(400); // its request has arrived: the route pinned generation 1
+    // Its request has arrived (the route pinned generation 1) once its first bytes are buffered.
+    const buffered = async (): Promise<number> =>
+      Number(/^mmsguard_inflight_bytes (\d+)/m.exec(await (await fetch(`${p.admin}/metrics`)).text())?.[1] ?? 0);
+    for (let i = 0; i < 200 && (await buffered()) === 0; i++) await sleep(25);
+    expect(await buffered()).toBeGreaterThan(0);
     appendFileSync(sigs, `${sha256(bad)}:*:Test.Reload.Hash\n`);
     const rec = await p.hup();
     expect(rec).toMatchObject({ event: 'reload', ok: true, generation: 2 });
@@ -258,6 +264,38 @@ describe('SIGHUP reload through main', () => {
     expect(p.alive()).toBe(true);
   });
 
+  it('QUARANTINE_DIR changed on reload: an unusable one is refused naming it, a good one takes the next blocked part', async () => {
+    const conf = join(dir, 'quarantine.conf');
+    const qa = join(dir, 'qa');
+    const qb = join(dir, 'qb');
+    const notADir = join(dir, 'not-a-dir');
+    writeFileSync(notADir, 'a file');
+    writeFileSync(conf, `QUARANTINE_DIR=${qa}\n`);
+    const p = await start({ CONFIG_FILE: conf });
+    const listed = async (): Promise<string[]> => {
+      const r = await (await fetch(`${p.admin}/quarantine`)).json() as { entries: { sha256: string }[] };
+      return r.entries.map((e) => e.sha256);
+    };
+    expect(status((await post(p.mm1, sendReq([eicarPart()], 'T-q1'))).body)).toBe(0xe5);
+    await sleep(300); // the quarantine writes off the request path
+    expect((await listed()).length).toBe(1);
+
+    writeFileSync(conf, `QUARANTINE_DIR=${notADir}\n`);
+    const bad = await p.hup();
+    expect(bad).toMatchObject({ ok: false, variable: 'QUARANTINE_DIR' });
+    expect(String(bad['msg'])).toContain('QUARANTINE_DIR');
+
+    writeFileSync(conf, `QUARANTINE_DIR=${qb}\n`);
+    const ok = await p.hup();
+    expect(ok).toMatchObject({ ok: true });
+    expect(ok['changed']).toContain('QUARANTINE_DIR');
+    expect(await listed()).toEqual([]); // the new, empty quarantine
+    expect(status((await post(p.mm1, sendReq([part('x.zip', zipSync({ 'e.com': eicarBytes() }))], 'T-q2'))).body))
+      .toBe(0xe5);
+    await sleep(300);
+    expect((await listed()).length).toBe(1);
+  });
+
   it('several SIGHUPs at once: each is answered, the last configuration wins, nothing exits', async () => {
     const conf = join(dir, 'burst.conf');
     writeFileSync(conf, 'MM1_OVERSIZE_LIMIT=2KiB\n');
@@ -280,7 +318,7 @@ describe('retro-hunt after a signature reload (CONTRACT §7)', () => {
     srv = null;
   });
 
-  it('a forwarded part whose SHA-256 becomes a signature: one retrohunt record and a webhook call', async () => {
+  it('a forwarded part and a quarantined one whose SHA-256 become signatures: one retrohunt record and one webhook call each', async () => {
     const got: Record<string, unknown>[] = [];
     srv = createServer((req, res) => {
       let b = '';
@@ -295,28 +333,39 @@ describe('retro-hunt after a signature reload (CONTRACT §7)', () => {
     const hook = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/hook`;
     const sigs = join(dir, 'hunt.hsb');
     writeFileSync(sigs, '');
-    const p = await start({ SIGNATURE_FILES: sigs, NOTIFY_URL: hook });
+    const p = await start({
+      SIGNATURE_FILES: sigs, NOTIFY_URL: hook, QUARANTINE_DIR: join(dir, 'hunt-q'), FILE_FILTER: 'exe',
+    });
     const delivered = content();
     const other = content();
+    const exe = peExe();
     expect(status((await post(p.mm1, sendReqFrom([part('clean.bin', delivered)], '+4790000001', 'T-hunted'))).body))
       .toBe(0x80);
     expect(status((await post(p.mm1, sendReq([part('other.bin', other)], 'T-other'))).body)).toBe(0x80);
-    await sleep(200); // the verdict store's put is not awaited by the reply
-    writeFileSync(sigs, `${sha256(delivered)}:*:Test.Retro.Hunt\n`);
+    // Blocked by file type, kept in the quarantine: the new signature names it too.
+    expect(status((await post(p.mm1, sendReq([part('setup.exe', exe)], 'T-exe'))).body)).toBe(0xe5);
+    await sleep(300); // the verdict store's put and the quarantine's write are not awaited by the reply
+    writeFileSync(sigs, `${sha256(delivered)}:*:Test.Retro.Hunt\n${sha256(exe)}:*:Test.Retro.Exe\n`);
     expect(await p.hup()).toMatchObject({ ok: true });
     await until(() => p.records().some((r) => r['event'] === 'retrohunt-done'));
     const hunts = p.records().filter((r) => r['event'] === 'retrohunt');
-    expect(hunts).toHaveLength(1);
-    expect(hunts[0]).toMatchObject({
-      source: 'delivered', transactionid: 'T-hunted', sha256: sha256(delivered), signature: 'Test.Retro.Hunt',
+    expect(hunts).toHaveLength(2);
+    expect(hunts.find((h) => h['source'] === 'delivered')).toMatchObject({
+      transactionid: 'T-hunted', sha256: sha256(delivered), signature: 'Test.Retro.Hunt',
     });
-    expect(typeof hunts[0]?.['delivered_at']).toBe('string');
-    await until(() => got.length > 0);
-    expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ event: 'retrohunt', record: { transactionid: 'T-hunted', sha256: sha256(delivered) } });
+    expect(typeof hunts.find((h) => h['source'] === 'delivered')?.['delivered_at']).toBe('string');
+    expect(hunts.find((h) => h['source'] === 'quarantine')).toMatchObject({
+      transactionids: ['T-exe'], sha256: sha256(exe), signature: 'Test.Retro.Exe',
+    });
+    const hunted = (): Record<string, unknown>[] => got.filter((g) => g['event'] === 'retrohunt');
+    await until(() => hunted().length >= 2);
+    expect(hunted()).toHaveLength(2); // (the exe's block was a file-block notice of its own)
+    expect(hunted().find((g) => (g['record'] as Record<string, unknown>)['source'] === 'delivered')).toMatchObject({
+      event: 'retrohunt', record: { transactionid: 'T-hunted', sha256: sha256(delivered) },
+    });
     // A reload that adds no signature hunts nothing.
     expect(await p.hup()).toMatchObject({ ok: true });
     await sleep(300);
-    expect(p.records().filter((r) => r['event'] === 'retrohunt')).toHaveLength(1);
+    expect(p.records().filter((r) => r['event'] === 'retrohunt')).toHaveLength(2);
   });
 });

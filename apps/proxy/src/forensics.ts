@@ -16,7 +16,7 @@ import {
 import { Quarantine, QuarantineError, QuarantineErrorCode } from '@mmsguard/quarantine';
 import { RedisVerdictStore } from '@mmsguard/state-redis';
 import type { Finding } from '@mmsguard/scan';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { ScannedPart } from './pipeline/scan.js';
 import type { Verdict } from './pipeline/inspection.js';
@@ -61,12 +61,26 @@ export function deliveredParts(action: string, parts: readonly ScannedPart[], bl
   return [];
 }
 
+/** Opens a quarantine; a directory that cannot be used is a ConfigError naming the variable (and the directory). */
+async function openQuarantine(dir: string, maxBytes: number): Promise<Quarantine> {
+  try {
+    return await Quarantine.open({ dir, maxBytes });
+  } catch (e) {
+    const code = e instanceof QuarantineError ? e.code : 'MMS_ERR_QUARANTINE_OPEN';
+    const variable = code === QuarantineErrorCode.CONFIG ? 'QUARANTINE_DIR or QUARANTINE_MAX_BYTES' : 'QUARANTINE_DIR';
+    throw new ConfigError(
+      `invalid configuration: ${variable}: ${code}: ${(e as Error).message}`,
+      code === QuarantineErrorCode.CONFIG ? 'QUARANTINE_MAX_BYTES' : 'QUARANTINE_DIR', dir,
+    );
+  }
+}
+
 export class Forensics {
   readonly store: VerdictStore;
   private quarantineValue: Quarantine | null = null;
   private readonly logged = new Set<string>();
 
-  constructor(private readonly config: Config, private readonly log: Logger, private readonly metrics: Metrics) {
+  constructor(private config: Config, private readonly log: Logger, private readonly metrics: Metrics) {
     const s = config.bulk.store;
     this.store = s === 'memory' ? new MemoryVerdictStore() : new RedisVerdictStore(s);
     metrics.quarantineStats = () => this.quarantineValue?.stats() ?? null;
@@ -83,15 +97,33 @@ export class Forensics {
   async open(): Promise<void> {
     const { quarantineDir: dir, quarantineMaxBytes: maxBytes } = this.config.forensics;
     if (dir === null || this.quarantineValue !== null) return;
-    try {
-      this.quarantineValue = await Quarantine.open({ dir, maxBytes });
-    } catch (e) {
-      const code = e instanceof QuarantineError ? e.code : 'MMS_ERR_QUARANTINE_OPEN';
-      const variable = code === QuarantineErrorCode.CONFIG
-        ? 'QUARANTINE_DIR or QUARANTINE_MAX_BYTES'
-        : 'QUARANTINE_DIR';
-      throw new Error(`invalid configuration: ${variable}: ${code}: ${(e as Error).message}`);
+    this.quarantineValue = await openQuarantine(dir, maxBytes);
+  }
+
+  /**
+   * A SIGHUP reload's QUARANTINE_DIR, QUARANTINE_MAX_BYTES and VERDICT_RETENTION (CONTRACT §6). A changed
+   * quarantine is opened first — a directory that cannot be used refuses the reload (the error names the
+   * variable) and changes nothing; `commit` then makes the new settings the ones in force, and the previous
+   * quarantine finishes its queued writes and closes. `abort` undoes the preparation of a refused reload.
+   */
+  async prepare(next: Config): Promise<{ commit(): void; abort(): Promise<void> }> {
+    const [cur, want] = [this.config.forensics, next.forensics];
+    let q = this.quarantineValue;
+    const opened = this.quarantineValue !== null || cur.quarantineDir === null;
+    if (opened && (cur.quarantineDir !== want.quarantineDir || cur.quarantineMaxBytes !== want.quarantineMaxBytes)) {
+      q = want.quarantineDir === null ? null : await openQuarantine(want.quarantineDir, want.quarantineMaxBytes);
     }
+    return {
+      commit: () => {
+        const old = this.quarantineValue;
+        this.config = next;
+        this.quarantineValue = q;
+        if (old !== q) void old?.close();
+      },
+      abort: async () => {
+        if (q !== this.quarantineValue) await q?.close();
+      },
+    };
   }
 
   /**

@@ -127,7 +127,8 @@ export const SETTINGS: Readonly<Record<string, (c: Config) => unknown>> = {
  * Settings a reload cannot apply: each is bound to something made once at start — a listener
  * (HOST, ports, the server timeouts), an upstream connection pool, the in-flight budget, the state
  * store, the logger's format, the address pseudonymiser, the notifier, the sender-notice client,
- * the admin listener's token, the quarantine and verdict store. A reload keeps their running values.
+ * the admin listener's token. A reload keeps their running values. (QUARANTINE_* and
+ * VERDICT_RETENTION do apply: Forensics.prepare opens a changed quarantine before the swap.)
  */
 export const RESTART_ONLY: readonly string[] = [
   'HOST', 'MM1_PORT', 'MM7_PORT', 'ADMIN_PORT', 'ADMIN_HOST', 'ADMIN_TOKEN', 'SIM_PORT',
@@ -135,7 +136,6 @@ export const RESTART_ONLY: readonly string[] = [
   'HEADERS_TIMEOUT', 'INFLIGHT_LIMIT', 'STATE_STORE', 'LOG_FORMAT', 'MSISDN_HASH_KEY',
   'NOTIFY_URL', 'NOTIFY_INTERVAL', 'NOTIFY_RATE', 'NOTIFY_WINDOW',
   'SENDER_NOTICE_URL', 'SENDER_NOTICE_FROM', 'SENDER_NOTICE_INTERVAL',
-  'QUARANTINE_DIR', 'QUARANTINE_MAX_BYTES', 'VERDICT_RETENTION',
 ];
 
 /** `next` with every restart-only setting as `running` has it. */
@@ -149,7 +149,7 @@ export function keepRunning(running: Config, next: Config): Config {
     upstreamConnections: running.upstreamConnections, requestTimeoutMs: running.requestTimeoutMs,
     headersTimeoutMs: running.headersTimeoutMs, inflightLimit: running.inflightLimit, logFormat: running.logFormat,
     msisdnHashKey: running.msisdnHashKey, notify: running.notify, senderNotice: running.senderNotice,
-    forensics: running.forensics, mm1: proto('mm1'), mm7: proto('mm7'),
+    mm1: proto('mm1'), mm7: proto('mm7'),
     bulk: Object.freeze({ ...next.bulk, store: running.bulk.store }),
   });
 }
@@ -277,6 +277,7 @@ export class Reloader {
     const { metrics } = this.rt.current;
     const old = this.rt.generations.current;
     let built: readonly ScanEngine[] = [];
+    let forensics: Awaited<ReturnType<ProxyRuntime['current']['forensics']['prepare']>> | null = null;
     let next: Generation;
     let loaded: LoadedConfig;
     let restartRequired: string[];
@@ -294,12 +295,15 @@ export class Reloader {
       // 2. Engines off the request path: a new built-in engine from the files; clamd/ICAP kept when unchanged.
       const engines = await buildEngines(config.scan, { scan: old.config.scan, engines: old.engines });
       built = engines.filter((e) => !old.engines.includes(e));
+      // 3. A changed QUARANTINE_DIR / QUARANTINE_MAX_BYTES: the new quarantine opens (or refuses) now.
+      forensics = await this.rt.current.forensics.prepare(config);
       next = Object.freeze({
         ...old, ...files, id: old.id + 1, config, engines: Object.freeze(engines),
         hashSignatures: hashSignaturesOf(engines), files: Object.freeze([...loaded.files]),
       }) as Generation;
     } catch (e) {
       await Promise.all(built.map((x) => x.close().catch(() => undefined)));
+      await forensics?.abort().catch(() => undefined);
       const p = problemOf(e);
       metrics.reloads.inc({ result: 'failed' });
       this.log.error({
@@ -308,7 +312,7 @@ export class Reloader {
       });
       return { ok: false, generation: old.id, ...p };
     }
-    // 3. The swap: messages arriving from now on get `next`.
+    // 4. The swap: messages arriving from now on get `next`.
     const changed = changedSettings(old.config, next.config);
     for (const f of FILE_SETTINGS) {
       if (!changed.includes(f.variable) && old[f.key]?.sha256 !== next[f.key]?.sha256) changed.push(f.variable);
@@ -318,6 +322,7 @@ export class Reloader {
       changed.push('SIGNATURE_FILES');
     }
     this.swap(next);
+    forensics.commit();
     this.log.level = next.config.logLevel;
     for (const f of FILE_SETTINGS) this.refollow(f, next[f.key]);
     metrics.reloads.inc({ result: 'ok' });
