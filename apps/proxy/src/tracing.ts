@@ -37,7 +37,8 @@ export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
 /**
  * Starts tracing when configured; null when off. Must run before the first fastify instance and the first
  * upstream request exist (see otel.ts). Throws on a setting we cannot honour (an exporter other than otlp,
- * the grpc protocol), which main.ts turns into a refused start.
+ * the grpc protocol), which main.ts turns into a refused start. `env` is the process environment: the SDK
+ * reads the rest of the OTEL_* variables (endpoint, headers, sampler, OTEL_BSP_*) from process.env itself.
  */
 export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing | null> {
   if (!tracingEnabled(env)) return null;
