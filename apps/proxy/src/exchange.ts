@@ -12,6 +12,7 @@ import { eventAction, verdictAction } from '@mmsguard/policy';
 import type { ProxyContext } from './context.js';
 import { verdictOf, type Envelope, type Verdict } from './pipeline/inspection.js';
 import { utmRecord, verdictRecord, type Session, type UtmEvent, type VerdictFields } from './records.js';
+import { traceMessage } from './spans.js';
 import type { TemplateVars } from './templates.js';
 import type { Upstream } from './upstream.js';
 import { isTrustedGateway, trustedMsisdn, upstreamPath } from './protocols/identity.js';
@@ -114,6 +115,7 @@ export class Exchange {
       ctx.utm(utmRecord(s, e.subtype, action, e.part, e.finding, e.note), e.alert);
     }
     const action = d.error !== undefined ? 'error' : d.aborted !== undefined ? 'aborted' : verdictAction(v.outcome);
+    traceMessage(this, action);
     const reason = d.error ?? d.aborted ?? v.reason ?? undefined;
     ctx.log.info(verdictRecord(s, {
       action, subtype: v.subtype, parts: v.parts, bytes: v.bytes, ms: performance.now() - this.t0,

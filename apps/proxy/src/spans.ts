@@ -52,7 +52,8 @@ export function setSpans(s: Spans): void {
 
 /**
  * The message's attributes, on the server span of its request: a trace is found in the tracing backend
- * by transaction ID, message type or action, whichever span the search matches.
+ * by transaction ID, message type or action, whichever span the search matches. Called by Exchange.finish,
+ * with the action the verdict record gets (every answer path, `error` and `aborted` included).
  */
 export function traceMessage(ex: Exchange, action: string): void {
   if (!current.on) return;

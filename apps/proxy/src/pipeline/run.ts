@@ -7,10 +7,9 @@
  * the exchange, when the adapter has answered.
  */
 import type { Dispatcher } from 'undici';
-import { verdictAction } from '@mmsguard/policy';
 import type { BodyResult } from '../body.js';
 import type { Exchange } from '../exchange.js';
-import { spans, traceMessage } from '../spans.js';
+import { spans } from '../spans.js';
 import { classify, responseHeaders, type UpstreamFailure } from '../upstream.js';
 import { inspect, malformed, oversize } from './inspect.js';
 import { verdictOf, type Envelope, type Inspection, type Verdict } from './inspection.js';
@@ -31,9 +30,7 @@ export async function runPipeline(ex: Exchange, a: Adapter): Promise<void> {
   const t = a.transfer;
   const r = await t.read();
   try {
-    const v = await decide(ex, a, r);
-    traceMessage(ex, verdictAction(v.outcome));
-    await a.render(v, r);
+    await a.render(await decide(ex, a, r), r);
   } finally {
     t.release();
   }
@@ -84,7 +81,6 @@ export async function relay(
     void ex.reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
   } catch (e) {
     const kind = classify(e);
-    traceMessage(ex, 'error');
     ctx.metrics.upstreamErrors.inc({ service: ex.service, kind });
     failed(kind, `upstream ${kind}: ${(e as Error).message}`);
   }
