@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { post } from './harness.js';
+import { get, post } from './harness.js';
 import { zipSync } from 'fflate';
 import { postMm7, submitReq } from './mm7-submit.js';
-import { eicar, part, sendReq, text } from './pdus.js';
+import { eicar, part, retrieveConfOf, sendReq, text } from './pdus.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 
@@ -87,7 +87,10 @@ async function otlpReceiver(): Promise<{ url: string; got: Exported[]; paths: st
 /** m-send-conf, Response-Status Ok: what the MMSC answers, whatever it was sent. */
 const SEND_CONF = Buffer.from([0x8c, 0x81, 0x98, ...Buffer.from('T\0'), 0x8d, 0x90, 0x92, 0x80]);
 
-/** The MMSC: records the headers of every request and answers m-send-conf; hangs up on transaction T-otel-fail. */
+/**
+ * The MMSC: records the headers of every request; answers a POST with m-send-conf (hanging up on transaction
+ * T-otel-fail) and a GET with a clean m-retrieve-conf.
+ */
 async function recordingUpstream(): Promise<{ url: string; seen: IncomingHttpHeaders[]; server: Server }> {
   const seen: IncomingHttpHeaders[] = [];
   const server = createServer((req, res) => {
@@ -95,7 +98,9 @@ async function recordingUpstream(): Promise<{ url: string; seen: IncomingHttpHea
     const body: Buffer[] = [];
     req.on('data', (c: Buffer) => body.push(c));
     req.on('end', () => {
-      if (Buffer.concat(body).includes('T-otel-fail')) req.socket.destroy();
+      const mms = { 'content-type': 'application/vnd.wap.mms-message' };
+      if (req.method === 'GET') res.writeHead(200, mms).end(retrieveConfOf(sendReq([text('hi')], 'T-otel-get')));
+      else if (Buffer.concat(body).includes('T-otel-fail')) req.socket.destroy();
       else res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message' }).end(SEND_CONF);
     });
   });
@@ -169,6 +174,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     // 150 archive members, each scanned: only the first 100 scans of the engine get a span.
     const members = Object.fromEntries([...Array(150).keys()].map((i) => [`f${i}.txt`, Buffer.from(`member ${i}`)]));
     await post(p.base, sendReq([part('many.zip', zipSync(members), 'application/zip')], 'T-otel-zip'));
+    // A download (MM1 retrieve): the upstream GET is in the trace too.
+    expect((await get(p.base, '/mms/abc')).status).toBe(200);
     // MM7 goes through the same pipeline, so its trace has the same shape.
     const vasp = submitReq({
       vaspId: 'v1', tid: 'T-otel-mm7',
@@ -176,7 +183,7 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     });
     expect((await postMm7(p.mm7!, vasp)).status).toBe(500);
     expect((await fetch(`${p.admin}/metrics`)).status).toBe(200);
-    expect(mmsc.seen).toHaveLength(3);
+    expect(mmsc.seen).toHaveLength(4);
     expect(otlp.got).toHaveLength(0);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
@@ -186,9 +193,9 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(new Set(otlp.got.map((g) => g.service))).toEqual(new Set(['mmsguard']));
     const spans = otlp.got.flatMap((g) => g.spans);
     const servers = spans.filter((s) => s.kind === SERVER);
-    // Five messages, five server spans, five traces; nothing else made one (the admin port is not traced).
-    expect(servers).toHaveLength(5);
-    expect(new Set(spans.map((s) => s.traceId)).size).toBe(5);
+    // Six messages, six server spans, six traces; nothing else made one (the admin port is not traced).
+    expect(servers).toHaveLength(6);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(6);
 
     const byTid = (tid: string): OtlpSpan => {
       const s = servers.find((x) => attr(x, 'mms.transaction_id') === tid);
@@ -200,6 +207,12 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const failRoot = byTid('T-otel-fail');
     const zipRoot = byTid('T-otel-zip');
     const mm7Root = byTid('T-otel-mm7');
+    const getRoot = byTid('T-otel-get');
+    expect(attr(getRoot, 'mms.message_type')).toBe('m-retrieve-conf');
+    expect(attr(getRoot, 'mmsguard.action')).toBe('forwarded');
+    const download = descendants(spans, getRoot).filter((s) => s.kind === CLIENT);
+    expect(download).toHaveLength(1);
+    expect(mmsc.seen[3]!['traceparent']).toBe(`00-${getRoot.traceId}-${download[0]!.spanId}-01`);
     for (const root of [cleanRoot, eicarRoot, failRoot, zipRoot, mm7Root]) {
       expect(attr(root, 'mms.message_type')).toBe(root === mm7Root ? 'SubmitReq' : 'm-send-req');
       expect(attr(root, 'mmsguard.service')).toBe(root === mm7Root ? 'MM7' : 'MM1');
