@@ -73,11 +73,12 @@ describe.skipIf(!wired)('CONFIG_FILE and warnings through main', () => {
   it('applies CONFIG_FILE, names a misspelt environment variable on stderr, and starts', async () => {
     const p = join(dir, 'small.conf');
     writeFileSync(p, 'MM1_OVERSIZE_LIMIT=2KiB\n');
-    const [mm1, admin, sim] = await Promise.all([freePort(), freePort(), freePort()]);
+    // Every listener on a port of its own: the MM7 default (8081) may be taken by another test file's process.
+    const [mm1, admin, sim, mm7] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const child = spawn(process.execPath, [MAIN], {
       env: {
         PATH: BASE.PATH, HOST: '127.0.0.1', MM1_PORT: String(mm1), ADMIN_PORT: String(admin), SIM_PORT: String(sim),
-        CONFIG_FILE: p, MM1_OVERSIZE_LIMT: '1MiB',
+        MM7_PORT: String(mm7), CONFIG_FILE: p, MM1_OVERSIZE_LIMT: '1MiB',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

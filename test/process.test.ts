@@ -52,9 +52,13 @@ describe('node apps/proxy/dist/main.js', () => {
   }
 
   it('starts on the embedded default (built-in engine, bundled simulator), scans, and exits 0 on SIGTERM', async () => {
-    const [mm1, admin, sim] = await Promise.all([freePort(), freePort(), freePort()]);
+    // Every listener on a port of its own: the MM7 default (8081) may be taken by another test file's process.
+    const [mm1, admin, sim, mm7] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', MM1_PORT: String(mm1), ADMIN_PORT: String(admin), SIM_PORT: String(sim) },
+      env: {
+        PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', MM1_PORT: String(mm1), ADMIN_PORT: String(admin),
+        SIM_PORT: String(sim), MM7_PORT: String(mm7),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -73,11 +77,11 @@ describe('node apps/proxy/dist/main.js', () => {
   });
 
   it('never overruns SHUTDOWN_TIMEOUT, even with a message stuck at a slow MMSC (exit 0)', async () => {
-    const [mm1, admin, sim] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [mm1, admin, sim, mm7] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const child = spawn(process.execPath, [MAIN], {
       env: {
         PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', MM1_PORT: String(mm1), ADMIN_PORT: String(admin),
-        SIM_PORT: String(sim), SHUTDOWN_TIMEOUT: '1', UPSTREAM_TIMEOUT: '30',
+        SIM_PORT: String(sim), MM7_PORT: String(mm7), SHUTDOWN_TIMEOUT: '1', UPSTREAM_TIMEOUT: '30',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
