@@ -132,3 +132,13 @@ describe('properties', () => {
     }), { numRuns: 500 });
   });
 });
+
+describe('transferDecodings does not guess QP for 8-bit content', () => {
+  it('decodes `=XX` in 7-bit text, never in binary (QP is 7-bit; a declared QP is still decoded)', () => {
+    const text = new TextEncoder().encode('caf=C3=A9 and more text');
+    expect(transferDecodings(text).map((d) => d.encoding)).toContain('quoted-printable');
+    const binary = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0xff, 0x3d, 0x34, 0x31, 0x80, 0x00]);
+    expect(transferDecodings(binary).map((d) => d.encoding)).not.toContain('quoted-printable');
+    expect(transferDecodings(binary, 'quoted-printable').map((d) => d.encoding)).toContain('quoted-printable');
+  });
+});
