@@ -21,7 +21,11 @@ fi
 work="$(mktemp -d)"
 proxy_pid=""
 cleanup() {
-  [[ -n "$proxy_pid" ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true
+  # pnpm start runs the proxy as a grandchild: end the whole process group it was started in.
+  if [[ -n "$proxy_pid" ]]; then
+    kill -- "-$proxy_pid" 2>/dev/null || true
+    wait "$proxy_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -36,7 +40,7 @@ fi
 
 # Ports of their own, so a proxy left on the defaults cannot answer for this one.
 export MM1_PORT=18480 ADMIN_PORT=18490 SIM_PORT=18470 MM7_PORT=18460
-$PNPM start >"$work/start.log" 2>&1 &
+setsid $PNPM start >"$work/start.log" 2>&1 &
 proxy_pid=$!
 for _ in $(seq 1 240); do
   if node -e "fetch('http://127.0.0.1:18490/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
