@@ -136,6 +136,8 @@ export class Generations<C> {
     if (!e.retired || e.pins > 0 || !this.live.has(e)) return;
     this.live.delete(e);
     for (const engine of new Set(e.gen.engines)) {
+      // Not held any more: closed already (shutdown closes every engine at once).
+      if (!this.holders.has(engine)) continue;
       const n = (this.holders.get(engine) ?? 0) - 1;
       if (n > 0) {
         this.holders.set(engine, n);

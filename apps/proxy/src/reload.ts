@@ -244,6 +244,10 @@ export class Reloader {
 
   /** A SIGHUP: reload everything (queued behind a reload already running; SIGHUPs meanwhile share one). */
   reload(): Promise<ReloadResult> {
+    if (this.closed) {
+      const generation = this.rt.generations.current.id;
+      return Promise.resolve({ ok: false, generation, file: null, line: null, variable: null, msg: 'shutting down' });
+    }
     if (this.waiting !== null) return this.waiting;
     const p = this.enqueue(async () => {
       this.waiting = null;
