@@ -15,7 +15,7 @@
 import { Readable, finished } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Comforter, type Due } from '@mmsguard/comfort';
-import { readBody, type BodyResult } from '../body.js';
+import { readBody, type BodyResult, type MinRate } from '../body.js';
 import { holdForUpstream, type Lease } from '../buffer-pool.js';
 import type { ProtocolConfig } from '../config.js';
 import type { Exchange } from '../exchange.js';
@@ -70,7 +70,7 @@ export abstract class Transfer {
   /** The pooled buffer `body` is a view of: the pipeline's hold is dropped in release(), readers hold their own. */
   protected lease: Lease | null = null;
   /** The verdict record's reason when the transfer breaks off. */
-  abstract readonly abortReason: string;
+  abstract get abortReason(): string;
 
   protected constructor(
     protected readonly ex: Exchange,
@@ -90,15 +90,37 @@ export abstract class Transfer {
     if (c !== null) ex.comfort = () => ({ comfort_started: c.started, comfort_bytes: c.sent });
   }
 
+  /**
+   * MIN_UPLOAD_RATE for bodies a peer sends us; none (rate 0) for answers an MMSC sends, which client comforting
+   * exists to wait for.
+   */
+  protected minRate(): MinRate {
+    return { bytesPerSecond: 0, graceMs: 0 };
+  }
+
+  /** Why a read ended as `aborted` when it was the rate check that ended it. */
+  protected tooSlow: string | null = null;
+
   /** Reads the whole message (or up to the oversize limit) against the in-flight budget. */
   async read(): Promise<BodyResult> {
     const { ctx } = this.ex;
-    const r = await readBody(this.source, {
+    const read = await readBody(this.source, {
       declaredLength: this.declared, limit: this.proto.oversizeLimit, budget: ctx.budget,
-      onProgress: (v) => (this.soFar = v),
+      onProgress: (v) => (this.soFar = v), minRate: this.minRate(),
       // Comforting trickles views of the bytes read so far into a socket: those buffers are never pooled.
       ...(this.comforter !== null ? { pool: null } : {}),
     });
+    let r: BodyResult;
+    if (read.kind === 'too-slow') {
+      // A slow-loris upload: cut like an abort (the socket is destroyed), named in the verdict record.
+      const rate = this.minRate();
+      this.tooSlow = `upload slower than MIN_UPLOAD_RATE (${read.windowBytes} bytes in the last ` +
+        `${rate.graceMs / 1000} s, ${read.received} in all)`;
+      ctx.metrics.rejected.inc({ service: this.ex.service, reason: 'too-slow' });
+      r = { kind: 'aborted', reserved: 0 };
+    } else {
+      r = read;
+    }
     this.reserved = r.reserved;
     ctx.metrics.inflight.set(ctx.budget.inUse);
     if (r.kind === 'complete') {
@@ -191,7 +213,14 @@ class InterimComfort implements Due {
 
 /** A request body headed upstream; with server comforting the upstream request starts at once. */
 export class Upload extends Transfer {
-  readonly abortReason = 'client aborted the upload';
+  get abortReason(): string {
+    return this.tooSlow ?? 'client aborted the upload';
+  }
+
+  protected override minRate(): MinRate {
+    const c = this.ex.ctx.config;
+    return { bytesPerSecond: c.minUploadRate, graceMs: c.minUploadRateGraceMs };
+  }
   private readonly early: Promise<Dispatcher.ResponseData> | null;
 
   constructor(
@@ -251,7 +280,9 @@ export class Upload extends Transfer {
 
 /** An upstream response headed to the client; with client comforting the head goes with the first comfort byte. */
 export class Download extends Transfer {
-  readonly abortReason = 'upstream closed the response early';
+  get abortReason(): string {
+    return 'upstream closed the response early';
+  }
   private passing: Readable | null = null;
 
   constructor(ex: Exchange, proto: ProtocolConfig, private readonly res: Dispatcher.ResponseData,
