@@ -35,7 +35,7 @@ describe('deploy/systemd/mmsguard.service', () => {
   it('has what operating the proxy needs', () => {
     const keys = (k: string): string[] => [...text.matchAll(new RegExp(`^${k}=(.*)$`, 'gm'))].map((m) => m[1] ?? '');
     expect(keys('EnvironmentFile')).toEqual(['/etc/mmsguard/mmsguard.env']);
-    expect(keys('ExecStart')).toEqual(['/usr/bin/node /opt/mmsguard/apps/proxy/dist/main.js']);
+    expect(keys('ExecStart')).toEqual(['/usr/bin/node --no-memory-reducer /opt/mmsguard/apps/proxy/dist/main.js']);
     expect(keys('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(keys('Restart')).toEqual(['on-failure']);
     expect(keys('RestartPreventExitStatus')).toEqual(['2']);
