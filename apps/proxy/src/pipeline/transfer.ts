@@ -19,6 +19,7 @@ import { readBody, type BodyResult, type MinRate } from '../body.js';
 import { holdForUpstream, type Lease } from '../buffer-pool.js';
 import type { ProtocolConfig } from '../config.js';
 import type { Exchange } from '../exchange.js';
+import type { Verdict } from './inspection.js';
 import type { Upstream } from '../upstream.js';
 
 /** A paused stream whose first bytes were read already: the head and the rest, as one stream again. */
@@ -250,6 +251,24 @@ export class Upload extends Transfer {
     this.comforter?.cut('rewritten');
     const body = rewritten ?? this.body ?? new Uint8Array(0);
     return this.send(body, body.length);
+  }
+
+  /**
+   * The upstream request of a verdict that lets the message go on: the original bytes (clean, or exempt), the
+   * rewritten ones, or — oversize with `pass` — what was read and the rest, unscanned. Every adapter forwards
+   * through this one choice.
+   */
+  forward(v: Verdict, r: BodyResult): Promise<Dispatcher.ResponseData> {
+    switch (v.outcome.kind) {
+      case 'forward':
+        return this.commit(null);
+      case 'rewrite':
+        return this.commit(v.rewritten);
+      case 'forward-unscanned':
+        return r.kind === 'oversize' ? this.pass(r.head, r.rest) : this.commit(null);
+      default:
+        throw new Error(`outcome ${v.outcome.kind} does not forward`);
+    }
   }
 
   /** Oversize with `pass`: what was read and the rest, streamed upstream unscanned. */

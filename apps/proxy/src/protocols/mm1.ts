@@ -184,11 +184,9 @@ class Mm1Send extends Mm1Adapter implements Adapter {
     const o = v.outcome;
     switch (o.kind) {
       case 'forward':
-        return this.relay(v, t.commit(null));
       case 'rewrite':
-        return this.relay(v, t.commit(v.rewritten));
       case 'forward-unscanned':
-        return this.relay(v, r.kind === 'oversize' ? t.pass(r.head, r.rest) : t.commit(null));
+        return this.relay(v, t.forward(v, r));
       case 'abort':
         t.cut('aborted');
         return this.abort(v);
