@@ -101,6 +101,13 @@ export class Exchange {
     return { sender: s.from, recipient: s.to, transaction_id: s.transactionid };
   }
 
+  /** Nobody to answer (the peer went away, or the transfer broke): the records, then the connection is dropped. */
+  abandon(v: Verdict): void {
+    this.finish(v, { status: null });
+    this.reply.hijack();
+    this.reply.raw.destroy();
+  }
+
   /**
    * The records of this message, once: a UTM record per event with its action read from the
    * outcome, then the verdict record. Later calls are ignored (one verdict per message).

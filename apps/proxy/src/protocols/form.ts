@@ -79,10 +79,7 @@ class FormRequest implements Adapter {
       case 'rewrite':
         return this.submit(v, v.rewritten ?? t.submitReq());
       case 'abort':
-        ex.finish(v, { status: null });
-        ex.reply.hijack();
-        ex.reply.raw.destroy();
-        return;
+        return ex.abandon(v);
       case 'hide':
         // BULK_BLOCK_REPLY=hide: the VASP is told it went through, as an MM7 VASP would be.
         return this.answer(v, 200, { status_code: Mm7Status.SUCCESS, message_id: `mmsguard-${Date.now().toString(36)}` });

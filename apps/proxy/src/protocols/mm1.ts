@@ -167,11 +167,6 @@ abstract class Mm1Adapter {
     void r.send(`mmsguard: ${text}\n`);
   }
 
-  protected abort(v: Verdict): void {
-    this.ex.finish(v, { status: null });
-    this.ex.reply.hijack();
-    this.ex.reply.raw.destroy();
-  }
 }
 
 class Mm1Send extends Mm1Adapter implements Adapter {
@@ -189,7 +184,7 @@ class Mm1Send extends Mm1Adapter implements Adapter {
         return this.relay(v, t.forward(v, r));
       case 'abort':
         t.cut('aborted');
-        return this.abort(v);
+        return ex.abandon(v);
       case 'hide':
         t.cut('hidden');
         ex.finish(v, { status: 200 });

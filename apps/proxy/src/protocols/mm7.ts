@@ -177,10 +177,7 @@ class Mm7Request implements Adapter {
         return this.relay(v, t.forward(v, r));
       case 'abort':
         t.cut('aborted');
-        ex.finish(v, { status: null });
-        ex.reply.hijack();
-        ex.reply.raw.destroy();
-        return;
+        return ex.abandon(v);
       case 'hide': {
         t.cut('hidden');
         ex.finish(v, { status: 200 });
