@@ -82,6 +82,7 @@ describe('clamd IDSESSION pool', () => {
     expect(await scan(engine, bytes('a'))).toEqual({ kind: 'clean' });
     expect(await scan(engine, bytes('b'))).toEqual({ kind: 'clean' });
     expect(connections()).toBe(2);
+    await engine.close();
   });
 
   it('does not retry a fresh session that closes without a reply', async () => {
@@ -102,6 +103,7 @@ describe('clamd IDSESSION pool', () => {
     expect(await scan(engine, bytes('big'))).toMatchObject({ kind: 'error', code: 'MMS_ERR_CLAMD_SIZE_LIMIT' });
     expect(await scan(engine, bytes('ok'))).toEqual({ kind: 'clean' });
     expect(connections()).toBe(2);
+    await engine.close();
   });
 
   it('keeps concurrent scans on separate sessions, at most maxIdleSessions kept afterwards', async () => {
