@@ -56,6 +56,10 @@ export class MemoryStore implements CounterStore {
   private sweeps = 0;
 
   hit(key: string, windowMs: number, now: number, cap = Infinity): Promise<number> {
+    return Promise.resolve(this.hitNow(key, windowMs, now, cap));
+  }
+
+  private hitNow(key: string, windowMs: number, now: number, cap: number): number {
     let s = this.events.get(key);
     if (s === undefined) {
       s = { windowMs, times: [], head: 0 };
@@ -75,11 +79,48 @@ export class MemoryStore implements CounterStore {
       s.head = 0;
     }
     if (++this.sweeps % 1024 === 0) this.sweep(now);
-    return Promise.resolve(s.times.length - s.head);
+    return s.times.length - s.head;
+  }
+
+  /**
+   * The whole check in one synchronous step, as Redis's script does it: worker processes sharing a
+   * primary's store (WORKERS) send it as one request, and nothing interleaves between the block
+   * lookup, the hits and the new block.
+   */
+  checkAll(checks: readonly BulkCheckSpec[], now: number): Promise<BulkCheckResult[]> {
+    const out: BulkCheckResult[] = [];
+    for (const c of checks) {
+      const existing = this.blocks.get(c.blockKey);
+      if (existing !== undefined && existing.until > now) {
+        // FortiOS: any attempt during a block restarts the block timer.
+        this.blocks.set(c.blockKey, { until: now + existing.blockMs, blockMs: existing.blockMs });
+        out.push({ duringBlock: true, crossed: -1, count: 0 });
+        break;
+      }
+      let crossed = -1;
+      let count = 0;
+      c.thresholds.forEach((t, i) => {
+        const n = this.hitNow(c.countKeys[i] as string, t.windowMs, now, t.limit + 1);
+        if (n > t.limit) {
+          crossed = i;
+          count = n;
+        }
+      });
+      out.push({ duringBlock: false, crossed, count });
+      const blockMs = c.thresholds[crossed]?.blockMs ?? 0;
+      if (blockMs > 0) {
+        this.blocks.set(c.blockKey, { until: now + blockMs, blockMs });
+        break;
+      }
+    }
+    return Promise.resolve(out);
   }
 
   private sweep(now: number): void {
-    for (const [k, v] of this.events) if (v.times.length === v.head || (v.times[v.times.length - 1] as number) <= now - v.windowMs) this.events.delete(k);
+    for (const [k, v] of this.events) {
+      const newest = v.times[v.times.length - 1] as number;
+      if (v.times.length === v.head || newest <= now - v.windowMs) this.events.delete(k);
+    }
     for (const [k, b] of this.blocks) if (b.until <= now) this.blocks.delete(k);
   }
 
@@ -95,7 +136,8 @@ export class MemoryStore implements CounterStore {
   }
 
   listBlocks(prefix: string, now: number): Promise<{ key: string; until: number }[]> {
-    return Promise.resolve([...this.blocks].filter(([k, b]) => k.startsWith(prefix) && b.until > now).map(([key, b]) => ({ key, until: b.until })));
+    const live = [...this.blocks].filter(([k, b]) => k.startsWith(prefix) && b.until > now);
+    return Promise.resolve(live.map(([key, b]) => ({ key, until: b.until })));
   }
 
   release(key: string): Promise<boolean> {
@@ -104,7 +146,10 @@ export class MemoryStore implements CounterStore {
 
   listCounts(prefix: string, windowMs: number, now: number): Promise<{ key: string; count: number }[]> {
     const out: { key: string; count: number }[] = [];
-    for (const [key, v] of this.events) if (key.startsWith(prefix)) out.push({ key, count: v.times.slice(v.head).filter((t) => t > now - windowMs && t <= now).length });
+    for (const [key, v] of this.events) {
+      if (!key.startsWith(prefix)) continue;
+      out.push({ key, count: v.times.slice(v.head).filter((t) => t > now - windowMs && t <= now).length });
+    }
     return Promise.resolve(out);
   }
 
