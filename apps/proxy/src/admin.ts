@@ -121,8 +121,7 @@ export function buildAdminApp(ctx: ProxyContext): FastifyInstance {
     }
   });
   app.get('/metrics', async (_req, reply) => {
-    ctx.metrics.inflight.set(ctx.budget.inUse);
-    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.exposition());
   });
   return app;
 }

@@ -7,6 +7,7 @@
  * (signatures, lists, templates) are read by their owners.
  */
 import { BlockList, isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseClamdAddresses } from '@mmsguard/scan-clamd';
@@ -77,6 +78,25 @@ const integer = (def: string, min: number, max: number, what: string) =>
     });
 
 const port = (def: string) => integer(def, 0, 65535, 'a port number');
+
+/**
+ * WORKERS: processes serving the listeners (node:cluster). `auto` is one per core the process may use.
+ * Capped: each worker holds its own INFLIGHT_LIMIT budget and upstream pool, so a typo like 1000 would
+ * reserve memory and connections for a thousand processes.
+ */
+export const MAX_WORKERS = 64;
+const workers = z
+  .string()
+  .default('1')
+  .transform((s, ctx) => {
+    if (s.trim().toLowerCase() === 'auto') return Math.min(MAX_WORKERS, Math.max(1, availableParallelism()));
+    const n = /^\s*\d{1,3}\s*$/.test(s) ? Number(s) : NaN;
+    if (!(n >= 1 && n <= MAX_WORKERS)) {
+      ctx.addIssue({ code: 'custom', message: `'${s}' is not a number of workers (1–${MAX_WORKERS} or auto)` });
+      return z.NEVER;
+    }
+    return n;
+  });
 const onOff = (def: 'on' | 'off') => z.enum(['on', 'off']).default(def).transform((v) => v === 'on');
 const list = (s: string | undefined): string[] =>
   (s ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
@@ -314,6 +334,7 @@ const objectSchema = z.object({
   UPSTREAM_CONNECTIONS: integer('1024', 1, 65536, 'a number of connections'),
   REQUEST_TIMEOUT: seconds('300', 86_400),
   SHUTDOWN_TIMEOUT: seconds('10', 600),
+  WORKERS: workers,
   SIM_PORT: port('8090'),
   TRUSTED_GATEWAYS: parsedWith(parseTrustedGateways),
   MSISDN_HEADER: z
@@ -387,6 +408,10 @@ function checkAcross(v: Parsed, ctx: z.RefinementCtx): void {
       interval >= v.REQUEST_TIMEOUT ? 'REQUEST_TIMEOUT' : interval >= v.UPSTREAM_TIMEOUT ? 'UPSTREAM_TIMEOUT' : null;
     if (limit !== null) ctx.addIssue({ code: 'custom', path, message: `must be shorter than ${limit}` });
   }
+  if (v.WORKERS > 1 && v.QUARANTINE_DIR !== null) {
+    // Each worker would keep its own index and byte bound over one directory and evict the others' parts.
+    ctx.addIssue({ code: 'custom', path: ['QUARANTINE_DIR'], message: 'is not supported with WORKERS > 1 (yet)' });
+  }
   for (const name of THRESHOLDS) {
     // parseThresholds takes `:0.0001` as a block time: a block that ends before the next message.
     if (v[name].some((t) => t.actions.has('block') && t.blockMs <= 0)) {
@@ -445,6 +470,8 @@ export interface Config {
   readonly upstreamConnections: number;
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Processes serving the listeners (WORKERS); 1: this process alone, no cluster. */
+  readonly workers: number;
   readonly simPort: number;
   /** The TRUSTED_GATEWAYS entries as written (addresses, and CIDR blocks as `net/len`). Match with isTrustedGateway. */
   readonly trustedGateways: ReadonlySet<string>;
@@ -554,6 +581,7 @@ export function parseConfig(env: Env, origins?: Origins): Config {
     upstreamConnections: v.UPSTREAM_CONNECTIONS,
     requestTimeoutMs: v.REQUEST_TIMEOUT,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+    workers: v.WORKERS,
     simPort: v.SIM_PORT,
     trustedGateways: new Set(v.TRUSTED_GATEWAYS.entries),
     isTrustedGateway: v.TRUSTED_GATEWAYS.matches,

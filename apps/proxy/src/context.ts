@@ -6,15 +6,14 @@
  * A message sees one ProxyContext: the shared services and the generation that was in force when it
  * arrived (the route pins it, `ProxyRuntime.run`). Nothing a message can reach reads a newer one.
  */
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { ScanEngine } from '@mmsguard/scan';
 import { ComfortScheduler } from '@mmsguard/comfort';
-import {
-  MemoryStore, parseMsisdnList, type CounterStore, type ListRule, type QuotaStore, type VaspLimits,
-} from '@mmsguard/policy';
-import { RedisStore } from '@mmsguard/state-redis';
+import { parseMsisdnList, type CounterStore, type ListRule, type QuotaStore, type VaspLimits } from '@mmsguard/policy';
 import { VerdictCache } from './verdict-cache.js';
-import { parseVaspFile, quotaStoreFor } from './pipeline/quota.js';
+import { parseVaspFile } from './pipeline/quota.js';
+import { localStores, type StateStores } from './stores.js';
 import { WatchedFile, type Loaded } from './watched-file.js';
 import { Forensics } from './forensics.js';
 import { Templates, parseTemplates, type TemplateName, type TemplateVars } from './templates.js';
@@ -99,8 +98,16 @@ function bulkCounted(c: Config): boolean {
   return bulk.flood.length + bulk.dupe.length + bulk.mm7Flood.length + bulk.mm7Dupe.length > 0;
 }
 
+/**
+ * Session ids are unique among the processes serving at one time: with WORKERS each worker numbers
+ * its own messages, interleaved by its cluster id (a replacement worker has a new id), so the same
+ * `sessionid` in two UTM records is the same message.
+ */
+const SESSION_ID_STRIDE = cluster.isWorker ? 128 : 1;
+const sessionIdOffset = cluster.isWorker ? (cluster.worker?.id ?? 0) % SESSION_ID_STRIDE : 0;
+
 /** The services every generation shares. */
-function createShared(config: Config, log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream) {
+function createShared(config: Config, log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream, stores: StateStores) {
   const metrics = new Metrics();
   const notifier = config.notify.url === null ? null : new Notifier({
     url: config.notify.url, intervalMs: config.notify.intervalMs, perSecond: config.notify.perSecond,
@@ -118,8 +125,8 @@ function createShared(config: Config, log: Logger, mm1Upstream: Upstream, mm7Ups
       log.warn(record);
       if (alert !== false) notifier?.onUtm(record, alert === true);
     },
-    nextSessionId: () => ++sessions,
-    forensics: new Forensics(config, log, metrics),
+    nextSessionId: () => ++sessions * SESSION_ID_STRIDE + sessionIdOffset,
+    forensics: new Forensics(config, log, metrics, stores.verdicts()),
     budget: new ByteBudget(config.inflightLimit),
     redact: addressRedactor(config.msisdnHashKey),
     comfort: new ComfortScheduler(),
@@ -130,14 +137,15 @@ function createShared(config: Config, log: Logger, mm1Upstream: Upstream, mm7Ups
      */
     ensureStores(c: Config): void {
       if (shared.quotaStore === null && c.bulk.vaspLimits !== null) {
-        shared.quotaStore = quotaStoreFor(config.bulk.store);
+        shared.quotaStore = stores.quota();
       }
       if (shared.bulkStore !== null || !bulkCounted(c)) return;
-      const store = config.bulk.store === 'memory' ? new MemoryStore() : new RedisStore(config.bulk.store);
+      const store = stores.counter();
       shared.bulkStore = store;
       metrics.countBlocksWith(async (prefix) => (await store.listBlocks(prefix, Date.now())).length);
     },
   };
+  metrics.inflightOf = () => shared.budget.inUse;
   shared.ensureStores(config);
   shared.senderNotices = senderNotice.url === null ? null : new SenderNotices(
     { ...senderNotice, url: senderNotice.url, timeoutMs: config.upstreamTimeoutMs }, metrics, log, shared.bulkStore,
@@ -223,8 +231,9 @@ export function firstGeneration(
 
 export function createRuntime(
   first: Generation, log: Logger, mm1Upstream: Upstream, mm7Upstream: Upstream = mm1Upstream,
+  stores: StateStores = localStores(first.config.bulk.store),
 ): ProxyRuntime {
-  const shared = createShared(first.config, log, mm1Upstream, mm7Upstream);
+  const shared = createShared(first.config, log, mm1Upstream, mm7Upstream, stores);
   const generations = new Generations<ProxyContext>(first, (g) => viewOf(shared, g));
   return {
     generations,

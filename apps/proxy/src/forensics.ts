@@ -10,14 +10,13 @@
  */
 import type { Logger } from 'pino';
 import {
-  MemoryVerdictStore, VerdictStoreError, type DeliveredPart, type VerdictFinding, type VerdictPart, type VerdictRecord,
-  type VerdictStore,
+  VerdictStoreError, type DeliveredPart, type VerdictFinding, type VerdictPart, type VerdictRecord, type VerdictStore,
 } from '@mmsguard/policy';
 import { Quarantine, QuarantineError, QuarantineErrorCode } from '@mmsguard/quarantine';
-import { RedisVerdictStore } from '@mmsguard/state-redis';
 import type { Finding } from '@mmsguard/scan';
 import { ConfigError, type Config } from './config.js';
 import type { Metrics } from './metrics.js';
+import { localStores } from './stores.js';
 import type { ScannedPart } from './pipeline/scan.js';
 import type { Verdict } from './pipeline/inspection.js';
 
@@ -80,9 +79,11 @@ export class Forensics {
   private quarantineValue: Quarantine | null = null;
   private readonly logged = new Set<string>();
 
-  constructor(private config: Config, private readonly log: Logger, private readonly metrics: Metrics) {
-    const s = config.bulk.store;
-    this.store = s === 'memory' ? new MemoryVerdictStore() : new RedisVerdictStore(s);
+  constructor(
+    private config: Config, private readonly log: Logger, private readonly metrics: Metrics,
+    store: VerdictStore = localStores(config.bulk.store).verdicts(),
+  ) {
+    this.store = store;
     metrics.quarantineStats = () => this.quarantineValue?.stats() ?? null;
   }
 

@@ -7,7 +7,8 @@
  * messages within SHUTDOWN_TIMEOUT, exit 0. SIGHUP: reload (reload.ts) — every
  * file re-read and validated, then swapped in for new messages; never exits.
  * Warnings (typo hints, values the environment overrides, risky settings) are
- * stderr lines `mmsguard: warning: …`. The wiring itself is proxy.ts.
+ * stderr lines `mmsguard: warning: …`. The wiring itself is proxy.ts. WORKERS > 1: this process
+ * becomes the cluster's primary (cluster/primary.ts) and each worker runs this file again.
  */
 import type { FastifyInstance } from 'fastify';
 import { buildSim } from '@mmsguard/mmsc-sim';
@@ -18,6 +19,8 @@ import { buildEngines } from './engines.js';
 import { createLogger } from './log.js';
 import { buildProxy, type Proxy } from './proxy.js';
 import { startTracing } from './tracing.js';
+import { runPrimary } from './cluster/primary.js';
+import { workerRole } from './cluster/worker.js';
 
 function fail(message: string): never {
   process.stderr.write(`mmsguard: ${message}\n`);
@@ -38,8 +41,6 @@ process.on('SIGHUP', () => {
 });
 
 async function main(): Promise<void> {
-  // First: the fastify and undici instrumentations see only instances and requests made after this (otel.ts).
-  const tracing = await startTracing(process.env);
   let config: Config;
   let files: string[];
   let warnings: string[];
@@ -48,7 +49,15 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(e instanceof ConfigError ? e.message : String(e));
   }
-  for (const w of warnings) process.stderr.write(`mmsguard: ${w}\n`);
+  const worker = workerRole(config.bulk.store);
+  // Warnings once: by the primary, not again by each of its workers.
+  if (worker === null) for (const w of warnings) process.stderr.write(`mmsguard: ${w}\n`);
+  if (worker === null && config.workers > 1) {
+    await runPrimary(config, createLogger(config.logLevel, config.logFormat));
+    return;
+  }
+  // The fastify and undici instrumentations see only instances and requests made after this (otel.ts).
+  const tracing = await startTracing(process.env);
   let first: Generation;
   try {
     // Bad list, template or signature files stop the start here, with file:line, before anything listens.
@@ -60,7 +69,7 @@ async function main(): Promise<void> {
   const { engines } = first;
   const log = createLogger(config.logLevel, config.logFormat);
   let sim: FastifyInstance | null = null;
-  let upstreamUrl = config.mm1.upstreamUrl;
+  let upstreamUrl = config.mm1.upstreamUrl ?? worker?.simUrl ?? null;
   if (upstreamUrl === null) {
     sim = buildSim({ baseUrl: `http://127.0.0.1:${config.simPort}` }).app;
     await sim.listen({ host: '127.0.0.1', port: config.simPort });
@@ -75,17 +84,22 @@ async function main(): Promise<void> {
       first, engines, log, mm1UpstreamUrl: upstreamUrl, mm7UpstreamUrl: mm7Url, files,
       load: () => loadConfig(process.env), shownWarnings: warnings,
       warn: (w) => process.stderr.write(`mmsguard: ${w}\n`),
+      ...(worker === null ? {} : { stores: worker.stores, retroHunt: worker.leader }),
     });
   } catch (e) {
     fail(`invalid configuration: ${(e as Error).message}`);
   }
+  worker?.attachMetrics(proxy.ctx.metrics);
   await proxy.listen();
+  worker?.ready({
+    mm1: portOf(proxy.mm1), admin: portOf(proxy.admin), ...(proxy.mm7 !== null ? { mm7: portOf(proxy.mm7) } : {}),
+  });
   const running = proxy;
   reload = () => void running.reload();
   if (hupEarly) reload();
   const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const mm1 = `http://${shown}:${portOf(proxy.mm1)}`;
-  process.stdout.write(
+  if (worker === null || worker.leader) process.stdout.write(
     `mmsguard: MM1 proxy listening on ${mm1} -> ${upstreamUrl}\n` +
       'mmsguard: send MMS PDUs: curl --data-binary @msg.mms ' +
       `-H 'Content-Type: application/vnd.wap.mms-message' ${mm1}/mms\n` +

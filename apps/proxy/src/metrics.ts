@@ -3,6 +3,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export class Metrics {
   readonly registry = new Registry();
+  /**
+   * The text /metrics answers: this registry's; with WORKERS the primary's sum over every worker
+   * (cluster/worker.ts sets it), whichever worker the scrape reaches.
+   */
+  exposition: () => Promise<string> = () => this.registry.metrics();
+  /** Bytes buffered right now, read at scrape time (context.ts points it at the budget). */
+  inflightOf: () => number = () => 0;
   readonly messages = new Counter({
     name: 'mmsguard_messages_total', help: 'Messages inspected, by service, direction, action and subtype',
     labelNames: ['service', 'direction', 'action', 'subtype'] as const, registers: [this.registry],
@@ -18,6 +25,9 @@ export class Metrics {
   });
   readonly inflight = new Gauge({
     name: 'mmsguard_inflight_bytes', help: 'Bytes buffered right now', registers: [this.registry],
+    collect: (): void => {
+      this.inflight.set(this.inflightOf());
+    },
   });
   readonly upstreamSeconds = new Histogram({
     name: 'mmsguard_upstream_duration_seconds', help: 'Upstream round trip (until the response body is in)',
@@ -60,13 +70,14 @@ export class Metrics {
   quarantineStats: () => { entries: number; bytes: number; errors: Readonly<Record<string, number>> } | null =
     () => null;
   readonly quarantineEntries = new Gauge({
-    name: 'mmsguard_quarantine_entries', help: 'Parts in the quarantine', registers: [this.registry],
+    name: 'mmsguard_quarantine_entries', help: 'Parts in the quarantine', registers: [this.registry], aggregator: 'max',
     collect: (): void => {
       this.quarantineEntries.set(this.quarantineStats()?.entries ?? 0);
     },
   });
   readonly quarantineBytes = new Gauge({
     name: 'mmsguard_quarantine_bytes', help: 'Bytes in the quarantine (parts and sidecars)', registers: [this.registry],
+    aggregator: 'max',
     collect: (): void => {
       this.quarantineBytes.set(this.quarantineStats()?.bytes ?? 0);
     },
@@ -88,7 +99,8 @@ export class Metrics {
   readonly configGeneration = new Gauge({
     name: 'mmsguard_config_generation',
     help: 'The configuration generation in force: 1 at start, +1 per reload or watched-file change swapped in',
-    registers: [this.registry],
+    // With WORKERS, the oldest generation any worker still serves.
+    registers: [this.registry], aggregator: 'min',
   });
   readonly reloads = new Counter({
     name: 'mmsguard_reloads_total',
@@ -98,7 +110,7 @@ export class Metrics {
   readonly lastReloadSuccess = new Gauge({
     name: 'mmsguard_last_reload_success_timestamp_seconds',
     help: 'When the configuration in force was loaded (start or last successful reload), seconds since the epoch',
-    registers: [this.registry],
+    registers: [this.registry], aggregator: 'min',
   });
   readonly retroHuntMatches = new Counter({
     name: 'mmsguard_retrohunt_matches_total',
@@ -109,7 +121,7 @@ export class Metrics {
   readonly blocked = new Gauge({
     name: 'mmsguard_bulk_blocked',
     help: 'Senders (kind=flood) and content fingerprints (kind=dupe) blocked right now, from the shared store',
-    labelNames: ['kind'] as const, registers: [this.registry],
+    labelNames: ['kind'] as const, registers: [this.registry], aggregator: 'max',
     collect: async () => {
       if (this.blockCounter === null) return;
       for (const kind of ['flood', 'dupe'] as const) {

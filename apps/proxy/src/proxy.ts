@@ -15,6 +15,7 @@ import type { Generation } from './generation.js';
 import { Reloader, type ReloadResult } from './reload.js';
 import { registerMm1 } from './protocols/mm1.js';
 import { registerMm7 } from './protocols/mm7.js';
+import type { StateStores } from './stores.js';
 import { Upstream } from './upstream.js';
 
 /** How long an idle keep-alive connection from a handset or VASP stays open. */
@@ -64,6 +65,10 @@ export interface ProxyOptions {
   /** Where a reload's new warning lines go (main.ts: stderr), and those already shown at start. */
   readonly warn?: (line: string) => void;
   readonly shownWarnings?: readonly string[];
+  /** Where the shared state lives (default: STATE_STORE in this process); a worker's are the primary's. */
+  readonly stores?: StateStores;
+  /** Whether this process runs the retro-hunt after signature reloads (default true; one worker of N). */
+  readonly retroHunt?: boolean;
 }
 
 export interface Proxy {
@@ -106,7 +111,7 @@ export function buildProxy(config: Config, o: ProxyOptions): Proxy {
   let rt: ProxyRuntime;
   try {
     const first = o.first ?? firstGeneration(config, o.engines, o.files);
-    rt = createRuntime(first, o.log, mm1Upstream, mm7Upstream ?? mm1Upstream);
+    rt = createRuntime(first, o.log, mm1Upstream, mm7Upstream ?? mm1Upstream, o.stores);
   } catch (e) {
     void mm1Upstream.close();
     void mm7Upstream?.close();
@@ -117,6 +122,7 @@ export function buildProxy(config: Config, o: ProxyOptions): Proxy {
     ...(o.watchIntervalMs === undefined ? {} : { watchIntervalMs: o.watchIntervalMs }),
     ...(o.warn === undefined ? {} : { warn: o.warn }),
     ...(o.shownWarnings === undefined ? {} : { shown: o.shownWarnings }),
+    ...(o.retroHunt === undefined ? {} : { retroHunt: o.retroHunt }),
   });
   reloader.watch();
   // Every message pins the generation in force when it arrives (ProxyRuntime.run), inside the route.

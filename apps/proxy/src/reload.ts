@@ -95,6 +95,7 @@ export const SETTINGS: Readonly<Record<string, (c: Config) => unknown>> = {
   REQUEST_TIMEOUT: (c) => c.requestTimeoutMs,
   SHUTDOWN_TIMEOUT: (c) => c.shutdownTimeoutMs,
   SIM_PORT: (c) => c.simPort,
+  WORKERS: (c) => c.workers,
   TRUSTED_GATEWAYS: (c) => c.trustedGateways,
   MSISDN_HEADER: (c) => c.msisdnHeader,
   ADMIN_TOKEN: (c) => c.adminToken,
@@ -133,7 +134,7 @@ export const SETTINGS: Readonly<Record<string, (c: Config) => unknown>> = {
 export const RESTART_ONLY: readonly string[] = [
   'HOST', 'MM1_PORT', 'MM7_PORT', 'ADMIN_PORT', 'ADMIN_HOST', 'ADMIN_TOKEN', 'SIM_PORT',
   'MM1_UPSTREAM_URL', 'MM7_UPSTREAM_URL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_CONNECTIONS', 'REQUEST_TIMEOUT',
-  'HEADERS_TIMEOUT', 'INFLIGHT_LIMIT', 'STATE_STORE', 'LOG_FORMAT', 'MSISDN_HASH_KEY',
+  'HEADERS_TIMEOUT', 'INFLIGHT_LIMIT', 'STATE_STORE', 'LOG_FORMAT', 'MSISDN_HASH_KEY', 'WORKERS',
   'NOTIFY_URL', 'NOTIFY_INTERVAL', 'NOTIFY_RATE', 'NOTIFY_WINDOW',
   'SENDER_NOTICE_URL', 'SENDER_NOTICE_FROM', 'SENDER_NOTICE_INTERVAL',
 ];
@@ -145,7 +146,7 @@ export function keepRunning(running: Config, next: Config): Config {
   return Object.freeze({
     ...next,
     host: running.host, adminHost: running.adminHost, adminPort: running.adminPort, adminToken: running.adminToken,
-    simPort: running.simPort, upstreamTimeoutMs: running.upstreamTimeoutMs,
+    simPort: running.simPort, workers: running.workers, upstreamTimeoutMs: running.upstreamTimeoutMs,
     upstreamConnections: running.upstreamConnections, requestTimeoutMs: running.requestTimeoutMs,
     headersTimeoutMs: running.headersTimeoutMs, inflightLimit: running.inflightLimit, logFormat: running.logFormat,
     msisdnHashKey: running.msisdnHashKey, notify: running.notify, senderNotice: running.senderNotice,
@@ -209,6 +210,11 @@ export interface ReloaderOptions {
   readonly warn?: (line: string) => void;
   /** Warning lines already shown (at start). */
   readonly shown?: readonly string[];
+  /**
+   * Whether this process runs the retro-hunt (default true). With WORKERS only one worker does: the
+   * verdict store is shared, and N hunts would report each match N times.
+   */
+  readonly retroHunt?: boolean;
 }
 
 export class Reloader {
@@ -397,7 +403,7 @@ export class Reloader {
     const prev = this.hunt;
     prev?.abort.abort();
     const before = prev !== null && !prev.done ? prev.base : old.hashSignatures;
-    if (this.closed || before === null || next.hashSignatures === null) {
+    if (this.closed || this.o.retroHunt === false || before === null || next.hashSignatures === null) {
       this.hunt = null;
       return;
     }
