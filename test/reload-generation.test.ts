@@ -91,7 +91,7 @@ describe('what a reload compares and keeps', () => {
     UPSTREAM_TIMEOUT: '61', UPSTREAM_CONNECTIONS: '10', REQUEST_TIMEOUT: '301', HEADERS_TIMEOUT: '31',
     INFLIGHT_LIMIT: '1MiB', STATE_STORE: 'redis://127.0.0.1:6379', LOG_FORMAT: 'kv', MSISDN_HASH_KEY: 'k',
     NOTIFY_URL: 'http://hook:1/x', NOTIFY_INTERVAL: '61', NOTIFY_RATE: '6', NOTIFY_WINDOW: 'mon-fri 08:00-18:00',
-    SENDER_NOTICE_URL: 'http://mmsc:8002', SENDER_NOTICE_FROM: '+4799', SENDER_NOTICE_INTERVAL: '61',
+    SENDER_NOTICE_URL: 'http://mmsc:8002', SENDER_NOTICE_FROM: '+4799', SENDER_NOTICE_INTERVAL: '61', WORKERS: '3',
   };
 
   it('keeps the running value of every restart-only variable and applies the rest', () => {

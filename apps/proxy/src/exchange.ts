@@ -54,7 +54,7 @@ export class Exchange {
       service, direction, sessionid: ctx.nextSessionId(),
       srcip: req.socket.remoteAddress ?? '', srcport: req.socket.remotePort ?? 0,
       dstip: upstream.host, dstport: upstream.port,
-      msgtype: null, transactionid: null, from: null, to: null,
+      msgtype: null, transactionid: null, messageid: null, from: null, to: null,
     };
     this.msisdn = trustedMsisdn(ctx, req);
     this.fromTrustedGateway = isTrustedGateway(ctx, req);
@@ -67,9 +67,15 @@ export class Exchange {
     const s = this.session;
     s.msgtype = e.msgtype;
     s.transactionid = e.transactionId;
+    s.messageid = e.messageId ?? s.messageid;
     if (e.direction !== undefined) s.direction = e.direction;
     s.from = this.ctx.redact(e.sender);
     s.to = e.to.length > 0 ? e.to.map((t) => this.ctx.redact(t)).join(',') : null;
+  }
+
+  /** The id the upstream's answer (or our own, for a hidden message) gave the message; before `finish` only. */
+  identify(messageId: string | null): void {
+    if (messageId !== null && !this.finished) this.session.messageid = messageId;
   }
 
   /** Runs `f` when the exchange is finished, right before the adapter writes its reply. */
@@ -132,7 +138,7 @@ export class Exchange {
     ctx.metrics.messages.inc({ service: s.service, direction: s.direction, action, subtype: v.subtype ?? '' });
     // Quarantine and verdict lookup, from the same outcome and action; queued, never awaited here.
     ctx.forensics.record({
-      service: s.service, transactionId: s.transactionid, messageId: null, from: s.from,
+      service: s.service, transactionId: s.transactionid, messageId: s.messageid, from: s.from,
       to: (this.envelope?.to ?? []).map((t) => ctx.redact(t) ?? t), action, verdict: v,
     });
   }

@@ -60,6 +60,8 @@ export interface Session {
   readonly dstport: number;
   msgtype: string | null;
   transactionid: string | null;
+  /** The MMSC's id of the message (docs/logs.md says which header or element names it); null until known. */
+  messageid: string | null;
   from: string | null;
   to: string | null;
 }
@@ -93,9 +95,9 @@ export function utmRecord(
   return {
     logid: u.logid, type: 'utm', subtype, eventtype: u.eventtype, level: u.level, action,
     service: s.service, direction: s.direction, srcip: s.srcip, srcport: s.srcport, dstip: s.dstip,
-    dstport: s.dstport, sessionid: s.sessionid, msgtype: s.msgtype, transactionid: s.transactionid, from: s.from,
-    to: s.to, filename: part.filename, filetype: part.filetype, filesize: part.filesize, virus: d.virus,
-    dtype: d.dtype, analyticscksum: part.sha256,
+    dstport: s.dstport, sessionid: s.sessionid, msgtype: s.msgtype, transactionid: s.transactionid,
+    messageid: s.messageid, from: s.from, to: s.to, filename: part.filename, filetype: part.filetype,
+    filesize: part.filesize, virus: d.virus, dtype: d.dtype, analyticscksum: part.sha256,
     msg: note !== undefined ? `${u.msg} ${note}` : d.extra !== null ? `${u.msg} ${d.extra}` : u.msg,
   };
 }
@@ -119,9 +121,9 @@ export function verdictRecord(s: Session, fields: VerdictFields): Record<string,
   return {
     event: 'verdict', service: s.service, direction: s.direction, sessionid: s.sessionid, srcip: s.srcip,
     srcport: s.srcport, dstip: s.dstip, dstport: s.dstport, msgtype: s.msgtype, transactionid: s.transactionid,
-    from: s.from, to: s.to, action: fields.action, subtype: fields.subtype ?? null, reason: fields.reason ?? null,
-    parts: fields.parts ?? 0, bytes: fields.bytes ?? 0, duration_ms: Math.round(fields.ms * 10) / 10,
-    status: fields.status ?? null,
+    messageid: s.messageid, from: s.from, to: s.to, action: fields.action, subtype: fields.subtype ?? null,
+    reason: fields.reason ?? null, parts: fields.parts ?? 0, bytes: fields.bytes ?? 0,
+    duration_ms: Math.round(fields.ms * 10) / 10, status: fields.status ?? null,
     ...(fields.comfort_started !== undefined
       ? { comfort_started: fields.comfort_started, comfort_bytes: fields.comfort_bytes ?? 0 }
       : {}),

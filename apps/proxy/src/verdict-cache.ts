@@ -10,6 +10,8 @@ export interface CachedVerdict {
   readonly reason: string;
   /** The refused message's transaction, so a retry answered from the cache still echoes it. */
   readonly transactionId?: string | null;
+  /** Its Message-ID, so the retry's records name the same message. */
+  readonly messageId?: string | null;
 }
 
 export class VerdictCache {

@@ -17,6 +17,13 @@ export interface SoapRequest {
   readonly sender: string | null;
   readonly vaspId: string | null;
   readonly recipients: readonly string[];
+  /**
+   * The MMSC's id of the message the request is about: its MessageID (DeliveryReportReq, ReadReplyReq,
+   * ReplaceReq, CancelReq, and the DeliverReq of stacks that send one), else a DeliverReq's LinkedID (the
+   * id the MMSC gives a delivered message for the VASP's reply); null otherwise (a SubmitReq's comes in
+   * the SubmitRsp).
+   */
+  readonly messageId: string | null;
   /** `Content href`, e.g. `cid:abc@x`. */
   readonly contentHref: string | null;
 }
@@ -47,6 +54,9 @@ function text(v: unknown): string | null {
   if (isNode(v) && typeof v['#text'] === 'string') return v['#text'];
   return null;
 }
+
+/** An element left empty (`<LinkedID/>`) names nothing. */
+const filled = (s: string | null): string | null => (s === '' ? null : s);
 
 function child(n: unknown, name: string): unknown {
   return isNode(n) ? n[name] : undefined;
@@ -93,6 +103,8 @@ export function parseSoap(xml: string): SoapRequest {
     sender,
     vaspId: text(child(senderId, 'VASPID')),
     recipients: leavesText(child(op, 'Recipients')),
+    messageId: filled(text(child(op, 'MessageID')))
+      ?? (operation === 'DeliverReq' ? filled(text(child(op, 'LinkedID'))) : null),
     contentHref: typeof href === 'string' ? href : null,
   };
 }

@@ -31,6 +31,18 @@ describe('parseMm7Message', () => {
       .toThrow(expect.objectContaining({ code: Mm7ErrorCode.AMBIGUOUS }) as Error);
   });
 
+  it('names the message a request is about: MessageID, a DeliverReq\'s LinkedID, never an empty element', () => {
+    const req = (op: string, inner: string): string | null => parseMm7Message(Buffer.from(ENVELOPE
+      .replace('<SubmitReq><MM7Version>6.8.0</MM7Version></SubmitReq>', `<${op}>${inner}</${op}>`)), 'text/xml')
+      .soap.messageId;
+    expect(req('DeliveryReportReq', '<MessageID> m-1 </MessageID>')).toBe('m-1');
+    expect(req('DeliverReq', '<LinkedID>l-1</LinkedID>')).toBe('l-1');
+    expect(req('DeliverReq', '<MessageID>m-2</MessageID><LinkedID>l-2</LinkedID>')).toBe('m-2');
+    expect(req('DeliverReq', '<MessageID/><LinkedID/>')).toBeNull();
+    // A SubmitReq's LinkedID names the message it answers, not this one (the SubmitRsp names this one).
+    expect(req('SubmitReq', '<LinkedID>l-3</LinkedID>')).toBeNull();
+  });
+
   it('peeks the TransactionID from the head of a request, or says null', () => {
     expect(peekTransactionId(multipart([soap]).subarray(0, 300))).toBe('T-1');
     expect(peekTransactionId(Buffer.from('<TransactionID>'))).toBeNull();

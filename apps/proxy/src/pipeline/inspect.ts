@@ -119,7 +119,9 @@ export async function inspect(
   const subtype = outcome.kind === 'transient' ? 'scan-error' : cause;
   const reason = outcome.kind === 'transient' ? 'scan failed, fail-closed' : reasonText(parts, decision) || null;
   if (outcome.kind === 'refuse') {
-    ctx.verdicts.set(m.cacheKey, { subtype, reason: reason ?? '', transactionId: m.envelope.transactionId });
+    ctx.verdicts.set(m.cacheKey, {
+      subtype, reason: reason ?? '', transactionId: m.envelope.transactionId, messageId: m.envelope.messageId ?? null,
+    });
   }
   return verdictOf(outcome, bytes, {
     subtype: outcome.kind === 'forward' && outcome.monitored !== true ? null : subtype, reason, parts: parts.length,

@@ -13,6 +13,11 @@ export interface Envelope {
   readonly msgtype: string | null;
   readonly transactionId: string | null;
   /**
+   * The message's id when the message itself names it (m-retrieve-conf Message-ID; an MM7 request's MessageID,
+   * or a DeliverReq's LinkedID). Absent for a send: the MMSC assigns it in its answer (Exchange.identify).
+   */
+  readonly messageId?: string | null;
+  /**
    * The sender as counted, listed and logged: the MSISDN a trusted gateway vouched for, else what
    * the message says (From, SenderAddress, VASPID).
    */

@@ -62,14 +62,18 @@ async function decide(ex: Exchange, a: Adapter, r: BodyResult): Promise<Verdict>
   }
 }
 
+/** The message id an upstream answer names (m-send-conf Message-ID, SubmitRsp MessageID), or null. */
+export type AnswerId = (status: number, contentType: string, body: Buffer) => string | null;
+
 /**
  * Awaits the upstream's answer to a forwarded message and relays it (status, headers minus hop-by-hop,
- * body). An upstream failure goes to `failed`, which answers in the protocol's terms (a POST is never
- * retried: the upstream may have taken the message).
+ * body); `answerId` reads the id the upstream gave the message for the records. An upstream failure goes
+ * to `failed`, which answers in the protocol's terms (a POST is never retried: the upstream may have taken
+ * the message).
  */
 export async function relay(
   ex: Exchange, v: Verdict, pending: Promise<Dispatcher.ResponseData>,
-  failed: (kind: UpstreamFailure, why: string) => void,
+  failed: (kind: UpstreamFailure, why: string) => void, answerId?: AnswerId,
 ): Promise<void> {
   const { ctx } = ex;
   const started = performance.now();
@@ -77,6 +81,8 @@ export async function relay(
     const res = await pending;
     const data = Buffer.from(await res.body.arrayBuffer());
     ctx.metrics.upstreamSeconds.observe({ service: ex.service, method: 'POST' }, (performance.now() - started) / 1000);
+    const type = res.headers['content-type'];
+    if (answerId !== undefined) ex.identify(answerId(res.statusCode, typeof type === 'string' ? type : '', data));
     ex.finish(v, { status: res.statusCode });
     void ex.reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(data);
   } catch (e) {

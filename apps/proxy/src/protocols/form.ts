@@ -80,9 +80,12 @@ class FormRequest implements Adapter {
         return this.submit(v, v.rewritten ?? t.submitReq());
       case 'abort':
         return ex.abandon(v);
-      case 'hide':
-        // BULK_BLOCK_REPLY=hide: the VASP is told it went through, as an MM7 VASP would be.
-        return this.answer(v, 200, { status_code: Mm7Status.SUCCESS, message_id: `mmsguard-${Date.now().toString(36)}` });
+      case 'hide': {
+        // BULK_BLOCK_REPLY=hide: the VASP is told it went through, as an MM7 VASP would be (the id is logged).
+        const messageId = `mmsguard-${Date.now().toString(36)}`;
+        ex.identify(messageId);
+        return this.answer(v, 200, { status_code: Mm7Status.SUCCESS, message_id: messageId });
+      }
       case 'refuse':
       case 'transient': {
         const row = replyRow(o.reason);
@@ -128,6 +131,7 @@ class FormRequest implements Adapter {
       const rsp = parseSubmitRsp(xml);
       // The MMSC's own refusal (a Fault, or a Rsp with an error StatusCode) is its answer, passed on as 502.
       const ok = rsp.statusCode >= 1000 && rsp.statusCode < 2000;
+      ex.identify(rsp.messageId);
       ex.finish(v, { status: res.statusCode });
       void ex.reply.code(ok ? 200 : 502).type('application/json').send(JSON.stringify({
         status_code: rsp.statusCode, message_id: rsp.messageId,

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   FIELD, MessageType, ResponseStatus, buildRetrieveConfError, buildSendConf, decode, encodedStrings, isMmsError,
-  messageTypeName, mmsVersion, partInfo, reencodeWithParts, textPart, transactionId, wellKnown,
+  messageTypeName, mmsVersion, partInfo, reencodeWithParts, textHeader, textPart, transactionId, wellKnown,
   type MmsPart, type MmsPdu,
 } from 'wap-mms-decoder';
 import { normalizeAddress } from '@mmsguard/policy';
@@ -85,7 +85,8 @@ export function contentChecksum(pdu: MmsPdu): string {
 
 /**
  * The envelope of a PDU. On a send the sender is the MSISDN a trusted gateway vouched for, else the
- * PDU's From; on a retrieve it is the message's From (the MSISDN header names who downloads).
+ * PDU's From; on a retrieve it is the message's From (the MSISDN header names who downloads). A send's
+ * Message-ID is the MMSC's to give (m-send-conf): one the handset wrote into its m-send-req is not taken.
  */
 function envelopeOf(ex: Exchange, pdu: MmsPdu): Envelope {
   const from = wellKnown(pdu, FIELD.FROM);
@@ -95,6 +96,7 @@ function envelopeOf(ex: Exchange, pdu: MmsPdu): Envelope {
   const others = [...encodedStrings(pdu, FIELD.CC), ...encodedStrings(pdu, FIELD.BCC)].map((a) => a.text);
   return {
     msgtype: messageTypeName(pdu.messageType), transactionId: transactionId(pdu),
+    messageId: pdu.messageType === MessageType.SEND_REQ ? null : textHeader(pdu, FIELD.MESSAGE_ID),
     sender: vouched ? ex.msisdn : claimed, senderVouched: vouched, to, recipients: [...to, ...others],
     subject: encodedStrings(pdu, FIELD.SUBJECT)[0]?.text ?? null,
   };
@@ -135,6 +137,13 @@ function rebuild(pdu: MmsPdu, reps: readonly Replacement[]): Uint8Array | null {
     const r = byPath.get(path.join('.'));
     return r === undefined ? undefined : textPart(r.text, `${r.target.names[0] ?? `part-${r.target.id}`}.removed.txt`);
   });
+}
+
+/** The Message-ID of the MMSC's answer to a send (m-send-conf); null when it is no PDU or names none. */
+export function confMessageId(status: number, contentType: string, body: Buffer): string | null {
+  if (status < 200 || status > 299 || contentType.split(';')[0]?.trim().toLowerCase() !== MMS) return null;
+  const pdu = tryDecode(body);
+  return 'code' in pdu ? null : textHeader(pdu, FIELD.MESSAGE_ID);
 }
 
 /** What MM1 adapters share: reading PDUs, echoing their transaction and version. */
@@ -185,10 +194,14 @@ class Mm1Send extends Mm1Adapter implements Adapter {
       case 'abort':
         t.cut('aborted');
         return ex.abandon(v);
-      case 'hide':
+      case 'hide': {
         t.cut('hidden');
+        // The records name the id the sender was given, so a complaint quoting it can be traced.
+        const messageId = `mmsguard-${Date.now().toString(36)}`;
+        ex.identify(messageId);
         ex.finish(v, { status: 200 });
-        return this.conf(ResponseStatus.OK, null, `mmsguard-${Date.now().toString(36)}`);
+        return this.conf(ResponseStatus.OK, null, messageId);
+      }
       case 'refuse':
       case 'transient': {
         t.cut(o.reason);
@@ -217,7 +230,7 @@ class Mm1Send extends Mm1Adapter implements Adapter {
         ? ResponseStatus.ERROR_TRANSIENT_FAILURE
         : ResponseStatus.ERROR_TRANSIENT_NETWORK_PROBLEM;
       this.conf(status, this.ex.ctx.text('send.retry', this.ex.vars()));
-    });
+    }, confMessageId);
   }
 
   /** Tells a blocked sender with an MMS of their own (SENDER_NOTICE_URL), from the notice templates. */
@@ -341,7 +354,7 @@ async function handleRetrieve(ctx: ProxyContext, req: FastifyRequest, reply: Fas
     const reason = `cached verdict: ${cached.reason}`;
     const transactionId = cached.transactionId ?? null;
     const nobody = { sender: null, senderVouched: false, to: [], recipients: [], subject: null };
-    ex.describe({ msgtype: 'm-retrieve-conf', transactionId, ...nobody });
+    ex.describe({ msgtype: 'm-retrieve-conf', transactionId, messageId: cached.messageId ?? null, ...nobody });
     const v = verdictOf({ kind: 'refuse', reason: 'content' }, 0, { subtype: cached.subtype, reason });
     ex.finish(v, { status: 200 });
     const text = ctx.text('retrieve.blocked', { ...ex.vars(), reason: cached.reason });

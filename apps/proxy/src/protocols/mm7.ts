@@ -8,8 +8,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, dispositionFilename, parseMm7Message, peekTransactionId,
-  replaceParts, type ContentLeaf, type MimePart, type Mm7Message, type Mm7Reply, type ReplyFor,
+  Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, dispositionFilename, parseMm7Message, parseSubmitRsp,
+  peekTransactionId, replaceParts, type ContentLeaf, type MimePart, type Mm7Message, type Mm7Reply, type ReplyFor,
 } from '@mmsguard/mm7';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext, ProxyRuntime } from '../context.js';
@@ -31,7 +31,7 @@ export function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspect
   const { soap } = m;
   const { bulk } = ex.ctx.config;
   const envelope: Envelope = {
-    msgtype: soap.operation, transactionId: soap.transactionId,
+    msgtype: soap.operation, transactionId: soap.transactionId, messageId: soap.messageId,
     direction: FROM_MMSC.has(soap.operation) ? 'incoming' : 'outgoing',
     // A VASP's SenderAddress is its own claim; only a connection from a trusted gateway vouches for it.
     sender: soap.sender ?? soap.vaspId, senderVouched: ex.fromTrustedGateway,
@@ -104,6 +104,17 @@ function rebuild(
   const outer = all.filter((p) => !all.some((q) => q !== p && q.start <= p.start && end(p) <= end(q)));
   if (root !== null && outer.some((p) => p.start <= root.start && end(root) <= end(p))) return null;
   return replaceParts(body, outer.map((part) => ({ part, text: (texts.get(part) ?? []).join('\n') })));
+}
+
+/** The MessageID of the upstream's Rsp (a SubmitRsp names the message it accepted); null when it names none. */
+export function rspMessageId(status: number, contentType: string, body: Buffer): string | null {
+  if (status < 200 || status > 299 || !/xml/i.test(contentType)) return null;
+  try {
+    return parseSubmitRsp(body.toString('utf8')).messageId;
+  } catch (e) {
+    if (e instanceof Mm7Error) return null;
+    throw e;
+  }
 }
 
 /** What the Fault's details say for each refusal (the StatusText comes from the reply templates). */
@@ -180,8 +191,10 @@ class Mm7Request implements Adapter {
         return ex.abandon(v);
       case 'hide': {
         t.cut('hidden');
-        ex.finish(v, { status: 200 });
+        // The records name the id the VASP was given, so a complaint quoting it can be traced.
         const messageId = `mmsguard-${Date.now().toString(36)}`;
+        ex.identify(messageId);
+        ex.finish(v, { status: 200 });
         return this.send(buildRsp(this.replyFor, Mm7Status.SUCCESS, undefined, undefined, messageId));
       }
       case 'refuse':
@@ -211,7 +224,7 @@ class Mm7Request implements Adapter {
     return relay(this.ex, v, pending, (_kind, why) => {
       this.ex.finish(v, { status: 500, error: why });
       this.send(this.fault(Mm7Status.SERVICE_UNAVAILABLE, 'upstream unreachable', 'mm7.unavailable', v));
-    });
+    }, rspMessageId);
   }
 }
 
