@@ -30,6 +30,11 @@ export async function waitFor(url: string): Promise<void> {
 export function body300k(): Buffer {
   const img = new Uint8Array(300 * 1024 - 600);
   for (let i = 0; i < img.length; i++) img[i] = (i * 2654435761) >>> 24;
+  return sendReqWith(img, 'image/jpeg', 'p.jpg');
+}
+
+/** An m-send-req with a text part and `data` as a second part. */
+export function sendReqWith(data: Uint8Array, mediaType: string, name: string): Buffer {
   return Buffer.from(encode({
     headers: [
       { type: 'well-known', code: 0x0c, name: '', value: { kind: 'octet', value: 0x80 } },
@@ -39,7 +44,7 @@ export function body300k(): Buffer {
       { type: 'well-known', code: 0x17, name: '', value: { kind: 'encoded-string', value: { text: '+4790000000/TYPE=PLMN', charset: null } } },
     ],
     contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] },
-    parts: [textPart('hello', 'a.txt'), { contentType: { mediaType: 'image/jpeg', params: [{ name: 'name', value: 'p.jpg' }] }, headers: [], data: img }],
+    parts: [textPart('hello', 'a.txt'), { contentType: { mediaType, params: [{ name: 'name', value: name }] }, headers: [], data }],
   }));
 }
 
@@ -57,6 +62,17 @@ export function start(cmd: string, args: string[], env: Record<string, string>):
 }
 export function stopChildren(): void {
   for (const c of children) c.kill('SIGTERM');
+}
+/** stopChildren(), then waits for each to exit (SIGKILL after `graceMs`): servers that drain on SIGTERM. */
+export async function stopChildrenAndWait(graceMs = 5000): Promise<void> {
+  await Promise.all(children.map(async (c) => {
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }));
 }
 
 export function median(xs: readonly number[]): number {
