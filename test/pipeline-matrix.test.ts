@@ -244,7 +244,11 @@ async function runMm7(s: Stack, c: Case): Promise<void> {
   }
   const rec = await records(s, c === 'flood-block' ? 2 : 1);
   checkRecords(e, rec, c);
-  if (c === 'oversize-pass') expect(rec.verdict).toMatchObject({ transactionid: TID });
+  // Read from the SOAP part at the head of the body (peekEnvelope): who sent it to whom.
+  if (c === 'oversize-pass' || c === 'oversize-block') {
+    expect(rec.verdict).toMatchObject({ transactionid: TID, msgtype: 'SubmitReq', from: '1234', to: '+4790000000' });
+    expect(rec.utm[0]).toMatchObject({ from: '1234', to: '+4790000000' });
+  }
 }
 
 describe('pipeline matrix: every path × every outcome', () => {

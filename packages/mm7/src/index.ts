@@ -14,6 +14,7 @@ export { contentLeaves, type ContentLeaf, type ContentLeafKind } from './content
 export { soapRoot } from './soap-root.js';
 export { parseMm7Message, peekTransactionId, type Mm7Attachment, type Mm7Message } from './message.js';
 export { MAX_ENVELOPE_BYTES, parseSoap, type SoapRequest } from './soap.js';
+export { MAX_PEEK_BYTES, peekEnvelope } from './peek.js';
 export {
   MM7_STATUS, Mm7Status, buildFault, buildRsp, responseName, xmlEscape, type Mm7Reply, type ReplyFor,
 } from './replies.js';

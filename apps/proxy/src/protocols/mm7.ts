@@ -9,7 +9,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   Mm7Error, Mm7Status, buildFault, buildRsp, decodedBody, dispositionFilename, parseMm7Message, parseSubmitRsp,
-  peekTransactionId, replaceParts, type ContentLeaf, type MimePart, type Mm7Message, type Mm7Reply, type ReplyFor,
+  peekEnvelope, peekTransactionId, replaceParts, type ContentLeaf, type MimePart, type Mm7Message, type Mm7Reply,
+  type ReplyFor, type SoapRequest,
 } from '@mmsguard/mm7';
 import type { BodyResult } from '../body.js';
 import type { ProxyContext, ProxyRuntime } from '../context.js';
@@ -27,16 +28,20 @@ import { FORM_PATH, handleForm } from './form.js';
 const FROM_MMSC = new Set(['DeliverReq', 'DeliveryReportReq', 'ReadReplyReq']);
 const NO_REQUEST: ReplyFor = { operation: null, transactionId: null, namespace: null, mm7Version: null };
 
-export function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
-  const { soap } = m;
-  const { bulk } = ex.ctx.config;
-  const envelope: Envelope = {
+function envelopeOf(ex: Exchange, soap: SoapRequest): Envelope {
+  return {
     msgtype: soap.operation, transactionId: soap.transactionId, messageId: soap.messageId,
     direction: FROM_MMSC.has(soap.operation) ? 'incoming' : 'outgoing',
     // A VASP's SenderAddress is its own claim; only a connection from a trusted gateway vouches for it.
     sender: soap.sender ?? soap.vaspId, senderVouched: ex.fromTrustedGateway,
     to: soap.recipients, recipients: soap.recipients, subject: null,
   };
+}
+
+export function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspection {
+  const { soap } = m;
+  const { bulk } = ex.ctx.config;
+  const envelope = envelopeOf(ex, soap);
   // Every target the package found (the SOAP root, decoded forms, uuencoded files, the leaves of message/*
   // attachments, bytes no part owns): each located by the MM7 body part that carries it, the one REMOVE_BLOCKED
   // would replace; null when no part does (issue 14 classes 5 and 6).
@@ -170,6 +175,12 @@ class Mm7Request implements Adapter {
   }
 
   peek(head: Buffer): Envelope | null {
+    // The SOAP part, when the head holds it whole: the records name sender and recipients, the answer echoes it.
+    const soap = peekEnvelope(head, this.contentType);
+    if (soap !== null) {
+      this.replyFor = soap;
+      return envelopeOf(this.ex, soap);
+    }
     const tid = peekTransactionId(head);
     if (tid === null) return null;
     this.replyFor = { ...NO_REQUEST, transactionId: tid };
