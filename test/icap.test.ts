@@ -47,7 +47,9 @@ describe.skipIf(missing !== null)('MM1 with SCAN_ENGINES=icap and a real c-icap'
     const r = await post(s.proxy, sendReq([marker()]));
     expect(status(r.body)).toBe(0xe5);
     const utm = s.logs.find((l) => l['type'] === 'utm');
-    expect(utm).toMatchObject({ virus: expect.stringMatching(/^Mmsguard\.Test\.ClamdOnly/) as string });
+    expect(utm).toMatchObject({
+      virus: expect.stringMatching(/^Mmsguard\.Test\.ClamdOnly/) as string, dtype: 'av-engine-icap',
+    });
     expect(status((await post(s.proxy, sendReq([eicar()], 'T-e2e-2'))).body)).toBe(0xe5);
     expect(s.sim.received).toHaveLength(0);
     const ready = await fetch(`${s.admin}/readyz`);

@@ -73,11 +73,14 @@ export interface UtmPart {
   readonly sha256: string | null;
 }
 
+/** The UTM `dtype` of an infection: which engine saw it (FortiOS names its AV engine `av-engine`). */
+const AV_DTYPE: ReadonlyMap<string, string> = new Map([['clamd', 'av-engine-clamd'], ['icap', 'av-engine-icap']]);
+
 function detail(f: Finding | null): { virus: string | null; dtype: string | null; extra: string | null } {
   if (f === null) return { virus: null, dtype: null, extra: null };
   switch (f.kind) {
     case 'infected':
-      return { virus: f.name, dtype: f.engine === 'clamd' ? 'av-engine-clamd' : 'av-engine', extra: f.path };
+      return { virus: f.name, dtype: AV_DTYPE.get(f.engine) ?? 'av-engine', extra: f.path };
     case 'file-type':
       return { virus: null, dtype: 'file-type', extra: `${f.path}: ${f.type}` };
     case 'unscannable':
