@@ -17,11 +17,34 @@ import type { TemplateVars } from '../templates.js';
 import { countFloodDupe, listCheck } from './bulk.js';
 import { checkQuota } from './quota.js';
 import { verdictOf, type Inspection, type Replacement, type Verdict } from './inspection.js';
-import { scanLeaves, type ScannedPart } from './scan.js';
+import { partSha256, scanLeaves, type Leaf, type ScannedPart } from './scan.js';
 import { rebuildToLength } from './replacement.js';
 
 export function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/**
+ * The verdict cache's key for content: SHA-256 over the body in which every target that is a view of it
+ * stands as its own SHA-256. Each piece is tagged and length-prefixed (`r<n>:` raw bytes, `p<n>:` a part's
+ * hash), so distinct bodies never give the same input: as exact as a hash of the whole body, but the parts are
+ * hashed once, since the verdict store and the records need their hashes anyway.
+ */
+export function contentKey(body: Uint8Array, targets: readonly Leaf[]): string {
+  const end = body.byteOffset + body.length;
+  const views = targets.map((t) => t.data)
+    .filter((d) => d.buffer === body.buffer && d.byteOffset >= body.byteOffset && d.byteOffset + d.length <= end)
+    .sort((a, b) => a.byteOffset - b.byteOffset);
+  const h = createHash('sha256');
+  let from = 0;
+  for (const d of views) {
+    const at = d.byteOffset - body.byteOffset;
+    // A view inside one already hashed (none in practice) stays in its bytes.
+    if (at < from || d.length === 0) continue;
+    h.update(`r${at - from}:`).update(body.subarray(from, at)).update(`p${d.length}:${partSha256(d)}`);
+    from = at + d.length;
+  }
+  return h.update(`r${body.length - from}:`).update(body.subarray(from)).digest('hex');
 }
 
 /**

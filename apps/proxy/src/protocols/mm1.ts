@@ -18,7 +18,7 @@ import type { ProxyContext, ProxyRuntime } from '../context.js';
 import { RETRY_AFTER_S, replyRow } from '../errors.js';
 import { Exchange } from '../exchange.js';
 import { checksumOf } from '../pipeline/bulk.js';
-import { sha256 } from '../pipeline/inspect.js';
+import { contentKey } from '../pipeline/inspect.js';
 import { verdictOf, type Envelope, type Inspection, type Replacement, type Verdict } from '../pipeline/inspection.js';
 import { relay, runPipeline, type Adapter } from '../pipeline/run.js';
 import type { Leaf } from '../pipeline/scan.js';
@@ -108,11 +108,12 @@ function inspectionOf(ex: Exchange, pdu: MmsPdu, body: Uint8Array): Inspection {
   const isSend = ex.session.direction === 'outgoing' && pdu.messageType === MessageType.SEND_REQ;
   const sender = envelope.sender;
   const floodKey = (): string | null => (sender === null ? null : normalizeAddress(sender, config.msisdnPrefixes));
+  const targets = pduLeaves(pdu);
   return {
     envelope,
     // Whatever the message type (an unknown one, m-notifyresp-ind, m-mbox-view-conf …): a PDU that carries
     // a body is scanned, because the receiver's parser may well read it (issue 14 class 7).
-    targets: pduLeaves(pdu),
+    targets,
     listed: isSend,
     counts: isSend
       ? [
@@ -121,7 +122,7 @@ function inspectionOf(ex: Exchange, pdu: MmsPdu, body: Uint8Array): Inspection {
       ]
       : [],
     // Uploads by content (the same bytes retried from anywhere), downloads by URL (the handset's retries).
-    cacheKey: ex.session.direction === 'outgoing' ? `sha:${sha256(body)}` : `url:${ex.path ?? ''}`,
+    cacheKey: ex.session.direction === 'outgoing' ? `sha:${contentKey(body, targets)}` : `url:${ex.path ?? ''}`,
     rebuild: (reps) => rebuild(pdu, reps),
   };
 }

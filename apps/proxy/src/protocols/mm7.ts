@@ -17,7 +17,7 @@ import type { ProxyContext, ProxyRuntime } from '../context.js';
 import { RETRY_AFTER_S, replyRow } from '../errors.js';
 import { Exchange } from '../exchange.js';
 import { checksumOf } from '../pipeline/bulk.js';
-import { sha256 } from '../pipeline/inspect.js';
+import { contentKey } from '../pipeline/inspect.js';
 import { verdictOf, type Envelope, type Inspection, type Replacement, type Verdict } from '../pipeline/inspection.js';
 import { relay, runPipeline, type Adapter } from '../pipeline/run.js';
 import type { Leaf } from '../pipeline/scan.js';
@@ -68,7 +68,7 @@ export function inspectionOf(ex: Exchange, m: Mm7Message, body: Buffer): Inspect
         { kind: 'dupe', thresholds: bulk.mm7Dupe, key: dupeKey },
       ]
       : [],
-    cacheKey: `sha:${sha256(body)}`,
+    cacheKey: `sha:${contentKey(body, targets)}`,
     // MM7_VASP_LIMITS: a SubmitReq is taken from its VASP's quota (VASPID, else SenderAddress).
     ...(soap.operation === 'SubmitReq' ? { vasp } : {}),
     rebuild: (reps: readonly Replacement[]) => rebuild(body, m.root, carriers, reps),
