@@ -38,6 +38,14 @@ describe('per-VASP quotas (memory store)', () => {
     const vs = await verdicts(s, 5);
     expect(vs[2]).toMatchObject({ service: 'MM7', action: 'blocked', subtype: 'vasp-quota' });
     expect(String(vs[2]!['reason'])).toMatch(/rate 1\/h \(burst 2\).*limits:1$/);
+    // Logged like every other block: one UTM record per refused message, naming the rule.
+    const utm = s.logs.filter((l) => l['type'] === 'utm');
+    expect(utm).toHaveLength(2);
+    expect(utm[0]).toMatchObject({
+      subtype: 'vasp-quota', logid: '0208020495', eventtype: 'mass-mms', action: 'blocked', service: 'MM7',
+      sessionid: vs[2]!['sessionid'], transactionid: 'V-R-2', from: '1234',
+    });
+    expect(String(utm[0]!['msg'])).toMatch(/^VASP exceeded its message quota\. \(VASP over its rate 1\/h .*limits:1\)$/);
     const m = await (await fetch(`${s.admin}/metrics`)).text();
     expect(m).toContain('mmsguard_bulk_events_total{service="MM7",kind="vasp-quota",action="blocked"} 2');
     const u = (await (await fetch(`${s.admin}/bulk/vasps?limit=1`)).json()) as { day: string; vasps: Record<string, unknown>[] };
@@ -54,6 +62,10 @@ describe('per-VASP quotas (memory store)', () => {
     const ra = Number(res.headers.get('retry-after'));
     expect(ra).toBeGreaterThanOrEqual(59);
     expect(ra).toBeLessThanOrEqual(60);
+    // A transient refusal is a block too.
+    expect(s.logs.filter((l) => l['type'] === 'utm')).toEqual([
+      expect.objectContaining({ subtype: 'vasp-quota', action: 'blocked' }),
+    ]);
   });
 
   it('counts nothing for an unlimited VASP; the `*` rule limits every other VASP', async () => {

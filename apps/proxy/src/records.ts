@@ -5,7 +5,7 @@
 import type { EventRole, LogAction, Subtype } from '@mmsguard/policy';
 import type { Finding } from '@mmsguard/scan';
 
-export type UtmSubtype = Subtype | 'flood' | 'dupe' | 'msisdn-filter';
+export type UtmSubtype = Subtype | 'flood' | 'dupe' | 'msisdn-filter' | 'vasp-quota';
 
 /**
  * Something a check found, kept on the exchange until the outcome is final: its UTM `action` is
@@ -47,6 +47,10 @@ const UTM: Record<UtmSubtype, { logid: string; eventtype: string; level: string;
   'msisdn-filter': {
     logid: '0208020494', eventtype: 'msisdn-filter', level: 'notice',
     msg: 'Sender or recipient matched an MSISDN list.',
+  },
+  // A volume limit like flood and dupe (eventtype mass-mms), kept by contract per VASP (MM7_VASP_LIMITS).
+  'vasp-quota': {
+    logid: '0208020495', eventtype: 'mass-mms', level: 'warning', msg: 'VASP exceeded its message quota.',
   },
 };
 

@@ -10,6 +10,7 @@ import {
 } from '@mmsguard/policy';
 import { RedisQuotaStore } from '@mmsguard/state-redis';
 import type { Exchange } from '../exchange.js';
+import { NO_PART } from '../records.js';
 import type { Parsed } from '../watched-file.js';
 
 /** The MM7_VASP_LIMITS file's parser for WatchedFile (a bad line: file:line; indexed for lookups). */
@@ -66,6 +67,8 @@ export async function checkQuota(ex: Exchange, vasp: string | null): Promise<Quo
     ? `daily quota of ${rule.daily ?? 0}`
     : `rate ${rule.rate ?? ''} (burst ${rule.burst})`;
   const reason = `VASP over its ${what}: ${ctx.vaspLimits?.path ?? ''}:${rule.line}`;
+  // Logged like every other block: one UTM record, its action read from the outcome (blocked).
+  ex.note({ subtype: 'vasp-quota', role: 'cause', part: NO_PART, finding: null, note: `(${reason})` });
   return q.action === 'transient'
     ? { outcome, subtype: 'vasp-quota', reason, retryAfterS: q.retryAfterSeconds }
     : { outcome, subtype: 'vasp-quota', reason };
