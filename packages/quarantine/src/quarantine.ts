@@ -12,7 +12,7 @@
  * lives in memory and is rebuilt from the directory by `open`.
  */
 import { chmod, lstat, mkdir, readdir, readFile, unlink, open as openFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DIR_MODE, TEMP_PREFIX, syncDir, writeAtomic } from './atomic.js';
 import { QuarantineError, QuarantineErrorCode } from './errors.js';
@@ -81,6 +81,30 @@ async function eachLimit<T>(items: readonly T[], n: number, fn: (t: T) => Promis
     while (i < items.length) await fn(items[i++] as T);
   });
   await Promise.all(lanes);
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node 20's own `recursive: true` never settles when the parent
+ * exists but refuses the child with ENOENT (any path under /proc): a mistyped QUARANTINE_DIR would
+ * hang the start instead of refusing it.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const exists = await lstat(d).then(() => true, (e: unknown) => {
+      if (errnoOf(e) === 'ENOENT') return false;
+      throw e;
+    });
+    if (exists) break;
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    await mkdir(d, { mode: DIR_MODE }).catch((e: unknown) => {
+      // Made meanwhile by someone else (another process opening the same directory): fine.
+      if (errnoOf(e) !== 'EEXIST') throw e;
+    });
+  }
 }
 
 export class Quarantine {
@@ -352,7 +376,7 @@ export class Quarantine {
   private async load(): Promise<void> {
     let top: string[];
     try {
-      await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+      await makeDirs(this.dir);
       // Readable only by the proxy's user, whoever created the directory.
       await chmod(this.dir, DIR_MODE);
       top = await readdir(this.dir);

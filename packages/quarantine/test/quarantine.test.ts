@@ -311,6 +311,17 @@ describe('Quarantine: open rebuilds from the directory', () => {
       code: QuarantineErrorCode.OPEN, errno: 'ENOTDIR',
     });
   });
+
+  it('refuses, not hangs, where the parent exists but will not make the directory (Node\'s recursive mkdir loops)', async () => {
+    if (!existsSync('/proc/self')) return; // Linux only: /proc refuses new entries with ENOENT
+    await expect(Quarantine.open({ dir: '/proc/mmsguard-quarantine/q' })).rejects.toMatchObject({
+      code: QuarantineErrorCode.OPEN, errno: 'ENOENT',
+    });
+    const nested = join(await tempDir(), 'a', 'b', 'c');
+    const q = await Quarantine.open({ dir: nested });
+    expect(existsSync(nested)).toBe(true);
+    await q.close();
+  }, 10_000);
 });
 
 describe('Quarantine: admin API', () => {
