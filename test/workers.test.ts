@@ -6,14 +6,18 @@
  * SIGTERM drains and exits 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
-import { sendReq, text } from './pdus.js';
+import { zipSync } from 'fflate';
+import { eicarBytes } from '@mmsguard/scan';
+import { part, sendReq, text } from './pdus.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 const MSISDN = 'x-wap-network-client-msisdn';
@@ -132,7 +136,7 @@ describe('WORKERS', () => {
     [{ WORKERS: '0' }, 'WORKERS'],
     [{ WORKERS: 'many' }, 'WORKERS'],
     [{ WORKERS: '65' }, 'WORKERS'],
-    [{ WORKERS: '2', QUARANTINE_DIR: '/tmp/mmsguard-q-workers' }, 'QUARANTINE_DIR'],
+    [{ WORKERS: '2', QUARANTINE_DIR: '/proc/mmsguard-quarantine' }, 'QUARANTINE_DIR'],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}: one stderr line naming ${variable}, exit 2`, () => {
       const r = spawnSync(process.execPath, [MAIN], {
@@ -187,6 +191,46 @@ describe('WORKERS', () => {
     c.child.kill('SIGTERM');
     expect(await c.exited).toBe(0);
     expect(workers.filter((p) => { try { process.kill(p, 0); return true; } catch { return false; } })).toEqual([]);
+  }, 120_000);
+
+  it('keeps one quarantine for every worker: parts blocked by either are listed and served by either', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsguard-q-workers-'));
+    try {
+      const c = await startCluster({ QUARANTINE_DIR: dir });
+      // Distinct infected parts (EICAR zipped under a different name each), each on a connection of its own.
+      const shas: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const data = zipSync({ [`eicar-${i}.com`]: eicarBytes() });
+        shas.push(createHash('sha256').update(data).digest('hex'));
+        const r = await postFresh(c.mm1, sendReq([part(`e${i}.zip`, data, 'application/zip')], `T-q-${i}`));
+        expect(status(r.body)).not.toBe(0x80);
+      }
+      await until(() => c.records().filter((r) => r['event'] === 'verdict').length >= 6);
+      const ids = new Set(c.records().filter((r) => r['event'] === 'verdict').map((r) => Number(r['sessionid']) % 128));
+      expect(ids.size).toBe(2);
+      // Every scrape of the list, whichever worker takes it, sees all six.
+      await until(async () => {
+        const l = JSON.parse(await getText(c.admin, '/quarantine')) as { entries: { sha256: string }[] };
+        return shas.every((h) => l.entries.some((e) => e.sha256 === h));
+      });
+      for (let i = 0; i < 4; i++) {
+        const l = JSON.parse(await getText(c.admin, '/quarantine')) as { entries: { sha256: string }[] };
+        expect(l.entries.map((e) => e.sha256).sort()).toEqual([...shas].sort());
+        const bytes = await getText(c.admin, `/quarantine/${shas[i] ?? ''}`);
+        expect(bytes).toContain(`eicar-${i}.com`);
+      }
+      // The verdict lookup says the part was taken, whichever worker judged it.
+      await until(async () => (await getText(c.admin, '/verdicts/T-q-3')).includes('"quarantined":true'));
+      const v = JSON.parse(await getText(c.admin, '/verdicts/T-q-3')) as { verdicts: { parts: { quarantined: boolean }[] }[] };
+      expect(v.verdicts[0]?.parts.some((p) => p.quarantined)).toBe(true);
+      // One index on disk: six parts and six sidecars, nothing written twice.
+      const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => /[0-9a-f]{64}/.test(f));
+      expect(files.filter((f) => !f.endsWith('.json'))).toHaveLength(6);
+      c.child.kill('SIGTERM');
+      expect(await c.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('replaces a worker that dies, passes SIGHUP to every worker, and restarts them one at a time on SIGUSR2', async () => {

@@ -408,10 +408,6 @@ function checkAcross(v: Parsed, ctx: z.RefinementCtx): void {
       interval >= v.REQUEST_TIMEOUT ? 'REQUEST_TIMEOUT' : interval >= v.UPSTREAM_TIMEOUT ? 'UPSTREAM_TIMEOUT' : null;
     if (limit !== null) ctx.addIssue({ code: 'custom', path, message: `must be shorter than ${limit}` });
   }
-  if (v.WORKERS > 1 && v.QUARANTINE_DIR !== null) {
-    // Each worker would keep its own index and byte bound over one directory and evict the others' parts.
-    ctx.addIssue({ code: 'custom', path: ['QUARANTINE_DIR'], message: 'is not supported with WORKERS > 1 (yet)' });
-  }
   for (const name of THRESHOLDS) {
     // parseThresholds takes `:0.0001` as a block time: a block that ends before the next message.
     if (v[name].some((t) => t.actions.has('block') && t.blockMs <= 0)) {

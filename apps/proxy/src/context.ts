@@ -126,7 +126,7 @@ function createShared(config: Config, log: Logger, mm1Upstream: Upstream, mm7Ups
       if (alert !== false) notifier?.onUtm(record, alert === true);
     },
     nextSessionId: () => ++sessions * SESSION_ID_STRIDE + sessionIdOffset,
-    forensics: new Forensics(config, log, metrics, stores.verdicts()),
+    forensics: new Forensics(config, log, metrics, stores.verdicts(), stores.quarantine?.() ?? null),
     budget: new ByteBudget(config.inflightLimit),
     redact: addressRedactor(config.msisdnHashKey),
     comfort: new ComfortScheduler(),

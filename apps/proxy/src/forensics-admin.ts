@@ -9,8 +9,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MAX_TRANSACTION_ID_LENGTH, VerdictStoreError, VerdictStoreErrorCode } from '@mmsguard/policy';
-import { QuarantineError, QuarantineErrorCode, type Quarantine } from '@mmsguard/quarantine';
+import { QuarantineError, QuarantineErrorCode } from '@mmsguard/quarantine';
 import type { ProxyContext } from './context.js';
+import type { QuarantineAccess } from './forensics.js';
 
 /** Sidecars listed per request at most: each is one file read, and the listing holds them all in memory. */
 const MAX_LIST = 10_000;
@@ -38,7 +39,7 @@ export function registerForensicsRoutes(app: FastifyInstance, ctx: ProxyContext)
       throw e;
     }
   });
-  const quarantine = (reply: FastifyReply): Quarantine | null => {
+  const quarantine = (reply: FastifyReply): QuarantineAccess | null => {
     const q = ctx.forensics.quarantine;
     if (q === null) void reply.code(404).send({ error: 'quarantine off (QUARANTINE_DIR not set)' });
     return q;

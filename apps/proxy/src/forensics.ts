@@ -8,11 +8,14 @@
  * request path. Failures are counted as metrics and logged once per code, so a dead disk or store
  * neither floods the log nor goes unseen.
  */
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   VerdictStoreError, type DeliveredPart, type VerdictFinding, type VerdictPart, type VerdictRecord, type VerdictStore,
 } from '@mmsguard/policy';
-import { Quarantine, QuarantineError, QuarantineErrorCode } from '@mmsguard/quarantine';
+import {
+  Quarantine, QuarantineError, QuarantineErrorCode, type PutInput, type QuarantineStats, type Sidecar,
+} from '@mmsguard/quarantine';
 import type { Finding } from '@mmsguard/scan';
 import { ConfigError, type Config } from './config.js';
 import type { Metrics } from './metrics.js';
@@ -61,7 +64,7 @@ export function deliveredParts(action: string, parts: readonly ScannedPart[], bl
 }
 
 /** Opens a quarantine; a directory that cannot be used is a ConfigError naming the variable (and the directory). */
-async function openQuarantine(dir: string, maxBytes: number): Promise<Quarantine> {
+export async function openQuarantine(dir: string, maxBytes: number): Promise<Quarantine> {
   try {
     return await Quarantine.open({ dir, maxBytes });
   } catch (e) {
@@ -74,20 +77,36 @@ async function openQuarantine(dir: string, maxBytes: number): Promise<Quarantine
   }
 }
 
+/**
+ * What the forensics, the admin routes and the retro-hunt use of a quarantine: this process's own, or
+ * with WORKERS the primary's (cluster/quarantine.ts), whose `put` answers later.
+ */
+export interface QuarantineAccess {
+  put(input: PutInput): boolean | Promise<boolean>;
+  stats(): QuarantineStats | null;
+  list(opts?: { readonly limit?: number }): Promise<Sidecar[]>;
+  stream(sha256: string): Promise<{ meta: Sidecar; size: number; stream: Readable } | null>;
+  delete(sha256: string): Promise<boolean>;
+  entries(opts?: { readonly signal?: AbortSignal }): AsyncGenerator<{ meta: Sidecar; data: Buffer }>;
+  close(): Promise<void>;
+}
+
 export class Forensics {
   readonly store: VerdictStore;
-  private quarantineValue: Quarantine | null = null;
+  private quarantineValue: QuarantineAccess | null = null;
   private readonly logged = new Set<string>();
 
+  /** `shared`: the primary's quarantine (a worker of WORKERS), used instead of opening QUARANTINE_DIR here. */
   constructor(
     private config: Config, private readonly log: Logger, private readonly metrics: Metrics,
     store: VerdictStore = localStores(config.bulk.store).verdicts(),
+    private readonly shared: QuarantineAccess | null = null,
   ) {
     this.store = store;
     metrics.quarantineStats = () => this.quarantineValue?.stats() ?? null;
   }
 
-  get quarantine(): Quarantine | null {
+  get quarantine(): QuarantineAccess | null {
     return this.quarantineValue;
   }
 
@@ -98,7 +117,7 @@ export class Forensics {
   async open(): Promise<void> {
     const { quarantineDir: dir, quarantineMaxBytes: maxBytes } = this.config.forensics;
     if (dir === null || this.quarantineValue !== null) return;
-    this.quarantineValue = await openQuarantine(dir, maxBytes);
+    this.quarantineValue = this.shared ?? await openQuarantine(dir, maxBytes);
   }
 
   /**
@@ -112,6 +131,11 @@ export class Forensics {
     let q = this.quarantineValue;
     const opened = this.quarantineValue !== null || cur.quarantineDir === null;
     if (opened && (cur.quarantineDir !== want.quarantineDir || cur.quarantineMaxBytes !== want.quarantineMaxBytes)) {
+      if (this.shared !== null) {
+        // The primary opened it for every worker at start; one worker cannot move it for the others.
+        throw new ConfigError('invalid configuration: QUARANTINE_DIR: changing the quarantine needs a restart with ' +
+          'WORKERS > 1', 'QUARANTINE_DIR');
+      }
       q = want.quarantineDir === null ? null : await openQuarantine(want.quarantineDir, want.quarantineMaxBytes);
     }
     return {
@@ -135,19 +159,34 @@ export class Forensics {
     const v = m.verdict;
     const q = this.quarantineValue;
     const keep = q !== null && quarantinable(v);
-    const time = new Date(now).toISOString();
+    const puts: (boolean | Promise<boolean>)[] = [];
     const parts: VerdictPart[] = v.scanned.map((p, index) => {
       const findings = p.findings.map(findingOf);
       const sha256 = p.sha256();
       // put copies the bytes at once: the body buffer may be reused once the reply is out.
-      const quarantined = keep && v.blockedParts.has(index) && q.put({
+      puts[index] = keep && v.blockedParts.has(index) && q.put({
         sha256, data: p.leaf.data, transactionId: m.transactionId, service: m.service, findings, time: now,
       });
       return {
         index, content_type: p.contentType || null, filename: p.filename, size: p.size, sha256,
-        findings, quarantined,
+        findings, quarantined: false,
       };
     });
+    if (m.transactionId === null || m.transactionId === '') return;
+    if (puts.some((x) => typeof x !== 'boolean')) {
+      // The primary's quarantine answers later: the record says what it took.
+      void Promise.all(puts.map((x) => Promise.resolve(x))).then((took) => {
+        this.remember(m, parts.map((p, i) => ({ ...p, quarantined: took[i] === true })), now);
+      });
+      return;
+    }
+    this.remember(m, parts.map((p, i) => ({ ...p, quarantined: puts[i] === true })), now);
+  }
+
+  /** The verdict record into the lookup store (not awaited: a slow store must not hold the message). */
+  private remember(m: FinishedMessage, parts: VerdictPart[], now: number): void {
+    const v = m.verdict;
+    const time = new Date(now).toISOString();
     if (m.transactionId === null || m.transactionId === '') return;
     const rec: VerdictRecord = {
       service: m.service, time, action: m.action, transaction_id: m.transactionId, message_id: m.messageId,

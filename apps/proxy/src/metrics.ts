@@ -87,7 +87,8 @@ export class Metrics {
   readonly quarantineDropped = new Counter({
     name: 'mmsguard_quarantine_dropped_total',
     help: 'Parts that did not reach the quarantine (queue full, disk full or failing, closed), by code',
-    labelNames: ['code'] as const, registers: [this.registry],
+    // With WORKERS every worker follows the primary's one quarantine: the same count, not a share of it.
+    labelNames: ['code'] as const, registers: [this.registry], aggregator: 'max',
     collect: () => {
       for (const [code, n] of Object.entries(this.quarantineStats()?.errors ?? {})) {
         const delta = n - (this.quarantineSeen[code] ?? 0);

@@ -9,12 +9,16 @@ import {
   VerdictStoreErrorCode, type CounterStore, type QuotaStore, type VerdictStore,
 } from '@mmsguard/policy';
 import { RedisQuotaStore, RedisStore, RedisVerdictStore } from '@mmsguard/state-redis';
+import { RemoteQuarantine } from './cluster/quarantine.js';
 import type { RpcClient, RpcTarget } from './cluster/rpc.js';
+import type { QuarantineAccess } from './forensics.js';
 
 export interface StateStores {
   counter(): CounterStore;
   quota(): QuotaStore;
   verdicts(): VerdictStore;
+  /** The primary's quarantine (a worker of WORKERS); absent: QUARANTINE_DIR is opened by this process. */
+  quarantine?(): QuarantineAccess;
 }
 
 /** The stores of one process: in its memory, or clients of the Redis at `store`. */
@@ -32,10 +36,10 @@ const METHODS = {
   counter: ['hit', 'block', 'blocked', 'listBlocks', 'release', 'listCounts', 'checkAll', 'reset'],
   quota: ['take', 'usage'],
   verdicts: ['put', 'get', 'findDelivered'],
-} as const satisfies Record<keyof StateStores, readonly string[]>;
+} as const satisfies Record<'counter' | 'quota' | 'verdicts', readonly string[]>;
 
 /** The primary's side: one memory store of each kind, served to every worker. */
-export function primaryStoreTargets(): Record<keyof StateStores, RpcTarget> {
+export function primaryStoreTargets(): Record<'counter' | 'quota' | 'verdicts', RpcTarget> {
   return {
     counter: { object: new MemoryStore(), methods: METHODS.counter },
     quota: { object: new MemoryQuotaStore(), methods: METHODS.quota },
@@ -45,7 +49,8 @@ export function primaryStoreTargets(): Record<keyof StateStores, RpcTarget> {
 
 /** A worker's stores: the primary's for `memory` (exact across workers), Redis clients otherwise. */
 export function workerStores(store: string, rpc: RpcClient): StateStores {
-  if (store !== 'memory') return localStores(store);
+  // QUARANTINE_DIR is one directory whatever STATE_STORE says: always the primary's.
+  if (store !== 'memory') return { ...localStores(store), quarantine: () => new RemoteQuarantine(rpc) };
   // The callers' failure paths know their own error types: an unanswered call is an outage, as for Redis.
   const quotaError = (e: { code: string; message: string }): Error => new QuotaStoreError(
     e.code === QuotaStoreErrorCode.INVALID ? QuotaStoreErrorCode.INVALID : QuotaStoreErrorCode.UNAVAILABLE, e.message);
@@ -56,5 +61,6 @@ export function workerStores(store: string, rpc: RpcClient): StateStores {
     counter: () => rpc.remote<CounterStore>('counter', METHODS.counter),
     quota: () => rpc.remote<QuotaStore>('quota', METHODS.quota, quotaError),
     verdicts: () => rpc.remote<VerdictStore>('verdicts', METHODS.verdicts, verdictError),
+    quarantine: () => new RemoteQuarantine(rpc),
   };
 }

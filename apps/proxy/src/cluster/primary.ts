@@ -17,7 +17,9 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { buildSim } from '@mmsguard/mmsc-sim';
 import type { Config } from '../config.js';
+import { openQuarantine } from '../forensics.js';
 import { primaryStoreTargets } from '../stores.js';
+import { quarantineTarget } from './quarantine.js';
 import { rpcServer, type RpcTarget } from './rpc.js';
 import { READY, SIM_URL_ENV, SLOT_ENV } from './worker.js';
 
@@ -53,6 +55,10 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   };
   // With Redis the workers share Redis; the primary's memory stores are for STATE_STORE=memory only.
   if (config.bulk.store === 'memory') Object.assign(targets, primaryStoreTargets());
+  // One quarantine for every worker: one index and one byte bound over the directory.
+  const { quarantineDir, quarantineMaxBytes } = config.forensics;
+  const quarantine = quarantineDir === null ? null : await openQuarantine(quarantineDir, quarantineMaxBytes);
+  if (quarantine !== null) targets['quarantine'] = quarantineTarget(quarantine);
   cluster.on('message', rpcServer(targets));
 
   const slots: Slot[] = Array.from({ length: config.workers }, () => ({
@@ -130,6 +136,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     stopping = true;
     for (const s of slots) s.worker?.process.kill('SIGTERM');
     await sim?.close();
+    await quarantine?.close();
     process.exit((e as { exitCode?: number }).exitCode ?? 1);
   }
   const pids = slots.map((s) => s.worker?.process.pid);
@@ -183,6 +190,8 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       }
     }))).then(async () => {
       await sim?.close();
+      // Last: the workers' final blocked parts are queued by now.
+      await quarantine?.close();
       process.exit(0);
     });
   };
