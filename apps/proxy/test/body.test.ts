@@ -78,6 +78,24 @@ describe('readBody', () => {
     expect(r.reserved).toBe(body.length);
   });
 
+  it('charges the same without onProgress, where the chunks are kept and copied once at the end', async () => {
+    const budget = new ByteBudget(256 * MiB);
+    const body = bytes(300 * KiB + 17);
+    const s = new PassThrough();
+    const pending = readBody(s, { declaredLength: body.length, limit: 10 * MiB, budget });
+    for (let off = 0; off < body.length; off += 40 * KiB) {
+      s.write(body.subarray(off, off + 40 * KiB));
+      await tick();
+      const arrived = Math.min(off + 40 * KiB, body.length);
+      expect(budget.inUse).toBeLessThanOrEqual(Math.max(2 * arrived, MIN_CAPACITY));
+      expect(budget.inUse).toBeGreaterThanOrEqual(arrived);
+    }
+    s.end();
+    const r = await pending;
+    expect(complete(r).equals(body)).toBe(true);
+    expect(r.reserved).toBe(body.length);
+  });
+
   it('fails only the upload that runs the budget out mid-way; the one holding its bytes completes', async () => {
     const budget = new ByteBudget(256 * KiB);
     const a = bytes(150 * KiB, 2);

@@ -75,7 +75,7 @@ describe('BufferPool', () => {
 describe('readBody with a pool', () => {
   const feed = (chunks: Buffer[]): Readable => Readable.from(chunks);
 
-  it('hands out the body in a pooled buffer and takes the growth buffers back', async () => {
+  it('copies the chunks once into one pooled buffer, reused by the next body', async () => {
     const budget = new ByteBudget(64 * MiB);
     const body = Buffer.alloc(300 * KiB);
     for (let i = 0; i < body.length; i++) body[i] = (i * 131) & 0xff;
@@ -85,22 +85,51 @@ describe('readBody with a pool', () => {
     expect(r.body.equals(body)).toBe(true);
     expect(r.body.buffer).toBe(r.lease.buffer.buffer);
     expect(r.reserved).toBe(body.length);
-    // 60 KiB chunks: capacities 60, 120, 240 KiB (classes 64, 128, 256) went back while the body grew.
-    expect(budget.pool?.retained).toBe((64 + 128 + 256) * KiB);
+    expect(budget.pool?.stats.acquired).toBe(1);
     r.lease.drop();
     budget.give(r.reserved);
     const again = await readBody(feed(chunks), { declaredLength: body.length, limit: MiB, budget });
     if (again.kind !== 'complete' || !again.lease) throw new Error(again.kind);
     expect(again.lease.buffer).toBe(r.lease.buffer);
     expect(again.body.equals(body)).toBe(true);
-    expect(budget.pool?.stats.allocated).toBe(4);
-    expect(budget.pool?.stats.reused).toBe(4);
+    expect(budget.pool?.stats.allocated).toBe(1);
+    expect(budget.pool?.stats.reused).toBe(1);
+  });
+
+  it('keeps a body that came in one chunk as it came (no copy, no lease)', async () => {
+    const budget = new ByteBudget(64 * MiB);
+    const chunk = Buffer.alloc(1000, 7);
+    const r = await readBody(feed([chunk]), { declaredLength: chunk.length, limit: MiB, budget });
+    expect(r.kind === 'complete' && r.body === chunk && r.lease === null).toBe(true);
+    expect(budget.pool?.stats.acquired).toBe(0);
+  });
+
+  it('with onProgress grows one pooled buffer as bytes come and takes the growth buffers back', async () => {
+    const budget = new ByteBudget(64 * MiB);
+    const body = Buffer.alloc(300 * KiB);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 131) & 0xff;
+    const chunks = Array.from({ length: 5 }, (_, i) => body.subarray(i * 60 * KiB, (i + 1) * 60 * KiB));
+    const seen: number[] = [];
+    const r = await readBody(feed(chunks), {
+      declaredLength: body.length, limit: MiB, budget, onProgress: (v) => seen.push(v.length),
+    });
+    if (r.kind !== 'complete' || !r.lease) throw new Error(r.kind);
+    expect(r.body.equals(body)).toBe(true);
+    expect(seen).toEqual([60, 120, 180, 240, 300].map((k) => k * KiB));
+    // 60 KiB chunks: capacities 60, 120, 240 KiB (classes 64, 128, 256) went back while the body grew.
+    expect(budget.pool?.retained).toBe((64 + 128 + 256) * KiB);
+    r.lease.drop();
   });
 
   it('returns the buffer when the body fails, and reads plain buffers with pool: null', async () => {
     const budget = new ByteBudget(64 * MiB);
     const r = await readBody(feed([Buffer.alloc(100)]), { declaredLength: 200, limit: MiB, budget });
     expect(r.kind).toBe('length-mismatch');
+    expect(budget.pool?.stats.acquired).toBe(0);
+    const growing = await readBody(feed([Buffer.alloc(100)]), {
+      declaredLength: 200, limit: MiB, budget, onProgress: () => undefined,
+    });
+    expect(growing.kind).toBe('length-mismatch');
     expect(budget.pool?.retained).toBe(POOL_MIN_CLASS);
     const plain = await readBody(feed([Buffer.alloc(100)]), { declaredLength: 100, limit: MiB, budget, pool: null });
     expect(plain.kind === 'complete' && plain.lease).toBe(null);

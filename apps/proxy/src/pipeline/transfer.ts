@@ -106,10 +106,10 @@ export abstract class Transfer {
   async read(): Promise<BodyResult> {
     const { ctx } = this.ex;
     const read = await readBody(this.source, {
-      declaredLength: this.declared, limit: this.proto.oversizeLimit, budget: ctx.budget,
-      onProgress: (v) => (this.soFar = v), minRate: this.minRate(),
-      // Comforting trickles views of the bytes read so far into a socket: those buffers are never pooled.
-      ...(this.comforter !== null ? { pool: null } : {}),
+      declaredLength: this.declared, limit: this.proto.oversizeLimit, budget: ctx.budget, minRate: this.minRate(),
+      // Comforting trickles views of the bytes read so far into a socket: those buffers are never pooled. Without
+      // it nothing reads the bytes before the end, and the reader copies each byte once.
+      ...(this.comforter !== null ? { pool: null, onProgress: (v: Uint8Array) => (this.soFar = v) } : {}),
     });
     let r: BodyResult;
     if (read.kind === 'too-slow') {
