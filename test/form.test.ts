@@ -1,4 +1,7 @@
 /** The VASP form interface (CONTRACT §9): POST /mm7/form on MM7_PORT, scanned as an MM7 SubmitReq, JSON answers. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMm7Message, decodedBody } from '@mmsguard/mm7';
 import { startStack, verdicts, type Stack } from './harness.js';
@@ -59,7 +62,7 @@ describe('VASP form submission', () => {
     const r = await postForm(s, form(base, [{ name: 'eicar.com', type: 'application/octet-stream', data: EICAR }]));
     expect(r.status).toBe(422);
     expect(r.json['status_code']).toBe(2004);
-    expect(r.json['findings']).toEqual([expect.objectContaining({ subtype: 'virus', file: 'eicar.com', virus: expect.stringMatching(/eicar/i) })]);
+    expect(r.json['findings']).toEqual([expect.objectContaining({ subtype: 'virus', file: 'eicar.com', virus: expect.stringMatching(/eicar/i) as string })]);
     expect(s.sim.mm7Bodies).toHaveLength(0);
     expect(s.logs.find((l) => l['type'] === 'utm')).toMatchObject({ service: 'MM7', subtype: 'virus', action: 'blocked' });
     const [v] = await verdicts(s, 1);
@@ -94,9 +97,6 @@ describe('VASP form submission', () => {
   });
 
   it('applies the MM7 flood limit and the VASP quota to forms', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const file = join(mkdtempSync(join(tmpdir(), 'vq-')), 'limits');
     writeFileSync(file, 'VASP-F rate=1/h burst=2 over=reject\n');
     const s = await stack({ MM7_VASP_LIMITS: file });

@@ -16,7 +16,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader, textHeader } from 'wap-mms-decoder';
 import { eicarBytes } from '@mmsguard/scan';
 import { get, post, startStack, verdicts, type Stack } from './harness.js';
-import { eicar, part, retrieveConfOf, sendReq, singleBodyReq, text } from './pdus.js';
+import { eicar, part, sendReq, singleBodyReq, text } from './pdus.js';
 import { postMm7, submitReq } from './mm7-submit.js';
 
 const TID = 'T-matrix';
@@ -128,7 +128,7 @@ interface Expected {
   /** m-send-conf X-Mms-Response-Status (from the simulator when forwarded) */
   readonly send: number;
   /** what the handset gets on a retrieve: the original, the rewritten message, an error PDU status, or HTTP 502 */
-  readonly retrieve: 'original' | 'rewritten' | number | 502;
+  readonly retrieve: 'original' | 'rewritten' | number;
   /** MM7 StatusCode in the answer (1000: the simulator's Rsp) */
   readonly mm7: number;
   /** what reached the upstream */

@@ -14,7 +14,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const init: RequestInit = cmd === 'send'
-    ? { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message' }, body: await readFile(file as string) }
+    ? {
+      method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message' },
+      body: await readFile(file as string),
+    }
     : { method: 'GET' };
   const res = await fetch(url, init);
   const body = new Uint8Array(await res.arrayBuffer());

@@ -13,7 +13,10 @@ const te = new TextEncoder();
 const EICAR = te.encode(['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join(''));
 
 function part(name: string, data: Uint8Array, mediaType: string): PartInit {
-  return { contentType: { mediaType, params: [{ name: 'name', value: name }] }, headers: [{ type: 'content-location', value: name }], data };
+  return {
+    contentType: { mediaType, params: [{ name: 'name', value: name }] },
+    headers: [{ type: 'content-location', value: name }], data,
+  };
 }
 
 function sendReq(tid: string, parts: PartInit[]): Uint8Array {
@@ -22,8 +25,14 @@ function sendReq(tid: string, parts: PartInit[]): Uint8Array {
     { type: 'well-known', code: FIELD.TRANSACTION_ID, name: '', value: { kind: 'text', value: tid } },
     { type: 'well-known', code: FIELD.MMS_VERSION, name: '', value: { kind: 'octet', value: 0x92 } },
     { type: 'well-known', code: FIELD.FROM, name: '', value: { kind: 'from', address: null } },
-    { type: 'well-known', code: FIELD.TO, name: '', value: { kind: 'encoded-string', value: { text: '+4790000001/TYPE=PLMN', charset: null } } },
-    { type: 'well-known', code: FIELD.SUBJECT, name: '', value: { kind: 'encoded-string', value: { text: `demo ${tid}`, charset: 106 } } },
+    {
+      type: 'well-known', code: FIELD.TO, name: '',
+      value: { kind: 'encoded-string', value: { text: '+4790000001/TYPE=PLMN', charset: null } },
+    },
+    {
+      type: 'well-known', code: FIELD.SUBJECT, name: '',
+      value: { kind: 'encoded-string', value: { text: `demo ${tid}`, charset: 106 } },
+    },
   ];
   return encode({ headers, contentType: { mediaType: 'application/vnd.wap.multipart.mixed', params: [] }, parts });
 }
@@ -40,27 +49,34 @@ const hello = part('hello.txt', te.encode('Hello from the mmsguard demo'), 'text
 const MESSAGES: [string, () => Uint8Array][] = [
   ['clean message', () => sendReq('demo-clean', [hello])],
   ['EICAR attachment', () => sendReq('demo-eicar', [hello, part('eicar.com', EICAR, 'application/octet-stream')])],
-  ['EICAR inside a zip', () => sendReq('demo-zip', [hello, part('holiday.zip', zipSync({ 'photos/eicar.com': EICAR }), 'application/zip')])],
+  ['EICAR inside a zip', () => sendReq('demo-zip', [
+    hello, part('holiday.zip', zipSync({ 'photos/eicar.com': EICAR }), 'application/zip'),
+  ])],
   ['executable (MZ/PE) named .jpg', () => sendReq('demo-exe', [part('photo.jpg', pe(), 'image/jpeg')])],
-  ['oversized message (11 MiB)', () => sendReq('demo-big', [part('video.3gp', new Uint8Array(11 * 1024 * 1024), 'video/3gpp')])],
+  ['oversized message (11 MiB)', () => sendReq('demo-big', [
+    part('video.3gp', new Uint8Array(11 * 1024 * 1024), 'video/3gpp'),
+  ])],
   ['malformed PDU', () => te.encode('this is not an MMS PDU')],
 ];
 
 const STATUS: Record<number, string> = {
-  0x80: 'Ok', 0xc0: 'Error-transient-failure', 0xc3: 'Error-transient-network-problem', 0xe2: 'Error-permanent-message-format-corrupt',
-  0xe5: 'Error-permanent-content-not-accepted',
+  0x80: 'Ok', 0xc0: 'Error-transient-failure', 0xc3: 'Error-transient-network-problem',
+  0xe2: 'Error-permanent-message-format-corrupt', 0xe5: 'Error-permanent-content-not-accepted',
 };
 
 async function one(label: string, pdu: Uint8Array): Promise<string> {
   try {
-    const res = await fetch(`${PROXY}/mms`, { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message' }, body: pdu });
+    const res = await fetch(`${PROXY}/mms`, {
+      method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message' }, body: pdu,
+    });
     const body = new Uint8Array(await res.arrayBuffer());
     if (res.status !== 200) return `HTTP ${res.status}`;
     const conf = decode(body);
     const st = octetHeader(conf, FIELD.RESPONSE_STATUS) ?? -1;
     const text = encodedStrings(conf, FIELD.RESPONSE_TEXT)[0]?.text;
     const verdict = st === 0x80 ? 'FORWARDED' : st === 0xe5 || st === 0xe2 ? 'BLOCKED' : 'REFUSED';
-    return `${verdict.padEnd(9)} m-send-conf 0x${st.toString(16).toUpperCase()} ${STATUS[st] ?? ''}${text !== undefined ? ` — ${text}` : ''}`;
+    return `${verdict.padEnd(9)} m-send-conf 0x${st.toString(16).toUpperCase()} ${STATUS[st] ?? ''}`
+      + `${text !== undefined ? ` — ${text}` : ''}`;
   } catch (e) {
     return `ERROR ${(e as Error).message} (is the proxy running at ${PROXY}?)`;
   }
@@ -95,5 +111,7 @@ async function formLine(): Promise<string> {
   }
 }
 console.log(`${'VASP form (POST /mm7/form)'.padEnd(32)} ${await formLine()}`);
-if (process.env['FILE_FILTER'] === undefined) console.log('\n(the executable is blocked when the proxy runs with FILE_FILTER=exe,dll,...)');
+if (process.env['FILE_FILTER'] === undefined) {
+  console.log('\n(the executable is blocked when the proxy runs with FILE_FILTER=exe,dll,...)');
+}
 process.exitCode = failures > 0 ? 1 : 0;

@@ -47,16 +47,23 @@ export interface Sim {
 
 function toRetrieveConf(pdu: MmsPdu, id: string, sender: string | null): Uint8Array {
   const headers: MmsHeader[] = [
-    { type: 'well-known', code: FIELD.MESSAGE_TYPE, name: '', value: { kind: 'octet', value: MessageType.RETRIEVE_CONF } },
+    {
+      type: 'well-known', code: FIELD.MESSAGE_TYPE, name: '',
+      value: { kind: 'octet', value: MessageType.RETRIEVE_CONF },
+    },
     { type: 'well-known', code: FIELD.TRANSACTION_ID, name: '', value: { kind: 'text', value: `R-${id}` } },
     { type: 'well-known', code: FIELD.MMS_VERSION, name: '', value: { kind: 'octet', value: 0x92 } },
     { type: 'well-known', code: FIELD.MESSAGE_ID, name: '', value: { kind: 'text', value: id } },
-    { type: 'well-known', code: FIELD.DATE, name: '', value: { kind: 'integer', value: Math.floor(Date.now() / 1000) } },
+    {
+      type: 'well-known', code: FIELD.DATE, name: '', value: { kind: 'integer', value: Math.floor(Date.now() / 1000) },
+    },
   ];
   for (const h of pdu.headers) {
     if (h.type !== 'well-known') continue;
     if (h.code === FIELD.FROM) {
-      const address = h.value.kind === 'from' && h.value.address !== null ? h.value.address : { text: `${sender ?? '+10000000000'}/TYPE=PLMN`, charset: null };
+      const address = h.value.kind === 'from' && h.value.address !== null
+        ? h.value.address
+        : { text: `${sender ?? '+10000000000'}/TYPE=PLMN`, charset: null };
       headers.push({ ...h, value: { kind: 'from', address } });
     } else if (h.code === FIELD.TO || h.code === FIELD.CC || h.code === FIELD.SUBJECT) headers.push(h);
   }
@@ -69,7 +76,9 @@ function toRetrieveConf(pdu: MmsPdu, id: string, sender: string | null): Uint8Ar
   return out;
 }
 
-async function applyFaults(req: FastifyRequest, reply: FastifyReply, body: Uint8Array, contentType: string): Promise<boolean> {
+async function applyFaults(
+  req: FastifyRequest, reply: FastifyReply, body: Uint8Array, contentType: string,
+): Promise<boolean> {
   const delay = Number(req.headers['x-sim-delay-ms'] ?? 0);
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
   const mode = req.headers['x-sim-mode'];
@@ -113,7 +122,9 @@ async function applyFaults(req: FastifyRequest, reply: FastifyReply, body: Uint8
 let mm7Seq = 0;
 
 /** MM7 side: a VASP or MMSC that accepts every well-formed request with 1000 Success. */
-async function mm7Answer(req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string, received: Received[], bodies: Buffer[] | null): Promise<FastifyReply> {
+async function mm7Answer(
+  req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string, received: Received[], bodies: Buffer[] | null,
+): Promise<FastifyReply> {
   let soap: SoapRequest | null = null;
   try {
     if (ctype.startsWith('text/xml')) soap = parseSoap(body.toString('utf8'));
@@ -125,10 +136,17 @@ async function mm7Answer(req: FastifyRequest, reply: FastifyReply, body: Buffer,
     soap = null;
   }
   bodies?.push(body);
-  if (bodies !== null) received.push({ method: 'POST', url: req.url, length: body.length, sha256: createHash('sha256').update(body).digest('hex'), headers: req.headers, messageType: null, complete: true });
+  if (bodies !== null) {
+    received.push({
+      method: 'POST', url: req.url, length: body.length, sha256: createHash('sha256').update(body).digest('hex'),
+      headers: req.headers, messageType: null, complete: true,
+    });
+  }
   // A SubmitRsp names the message the MMSC accepted (MessageID), as real MMSCs do.
   const messageId = soap?.operation === 'SubmitReq' ? `sim-mm7-${Date.now().toString(36)}-${++mm7Seq}` : undefined;
-  const r = soap === null ? buildFault({ operation: null, transactionId: null, namespace: null, mm7Version: null }, 2007) : buildRsp(soap, 1000, undefined, undefined, messageId);
+  const r = soap === null
+    ? buildFault({ operation: null, transactionId: null, namespace: null, mm7Version: null }, 2007)
+    : buildRsp(soap, 1000, undefined, undefined, messageId);
   if (await applyFaults(req, reply, Buffer.from(r.body), r.contentType)) return reply;
   return reply.code(r.httpStatus).type(r.contentType).send(r.body);
 }
@@ -139,7 +157,8 @@ export function buildSim(opts: SimOptions = {}): Sim {
   const messages = new Map<string, Uint8Array>();
   let seq = 0;
   const mm7Bodies: Buffer[] = [];
-  const mm7 = (req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string): Promise<FastifyReply> => mm7Answer(req, reply, body, ctype, received, opts.store !== false ? mm7Bodies : null);
+  const mm7 = (req: FastifyRequest, reply: FastifyReply, body: Buffer, ctype: string): Promise<FastifyReply> =>
+    mm7Answer(req, reply, body, ctype, received, opts.store !== false ? mm7Bodies : null);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -152,7 +171,9 @@ export function buildSim(opts: SimOptions = {}): Sim {
 
   app.get('/mms/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
-    received.push({ method: 'GET', url: req.url, length: 0, sha256: '', headers: req.headers, messageType: null, complete: true });
+    received.push({
+      method: 'GET', url: req.url, length: 0, sha256: '', headers: req.headers, messageType: null, complete: true,
+    });
     const pdu = messages.get(id);
     if (pdu === undefined) return reply.code(404).type('text/plain').send('no such message');
     if (await applyFaults(req, reply, pdu, MMS)) return reply;
@@ -174,9 +195,14 @@ export function buildSim(opts: SimOptions = {}): Sim {
       headers: req.headers, messageType: pdu?.messageType ?? null, complete: true,
     });
     if (pdu === null) {
-      return reply.type(MMS).send(Buffer.from(buildSendConf({ transactionId: null, status: ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT, text: 'MMSC: undecodable PDU' })));
+      return reply.type(MMS).send(Buffer.from(buildSendConf({
+        transactionId: null, status: ResponseStatus.ERROR_PERMANENT_MESSAGE_FORMAT_CORRUPT,
+        text: 'MMSC: undecodable PDU',
+      })));
     }
-    if (pdu.messageType !== MessageType.SEND_REQ && pdu.messageType !== MessageType.FORWARD_REQ) return reply.code(204).send();
+    if (pdu.messageType !== MessageType.SEND_REQ && pdu.messageType !== MessageType.FORWARD_REQ) {
+      return reply.code(204).send();
+    }
     const id = `sim-${Date.now().toString(36)}-${++seq}`;
     const msisdn = req.headers['x-wap-network-client-msisdn'];
     if (opts.store !== false) messages.set(id, toRetrieveConf(pdu, id, typeof msisdn === 'string' ? msisdn : null));

@@ -35,7 +35,9 @@ async function send(readFirst: boolean, size: number): Promise<BufferPool> {
   lease.drop(); // the pipeline's own hold: only the upstream's is left
   expect(lease.holders).toBe(1);
   try {
-    const res = await upstream.request({ path: '/', method: 'POST', body, headers: { 'content-length': String(size) } });
+    const res = await upstream.request({
+      path: '/', method: 'POST', body, headers: { 'content-length': String(size) },
+    });
     await new Promise<void>((resolve) => {
       finished(res.body, (err) => {
         done(err === undefined || err === null);

@@ -40,11 +40,15 @@ export function parseThresholds(spec: string): Threshold[] {
     const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*:\s*([a-z+]+)(?:\s*:\s*(\d+(?:\.\d+)?))?$/i.exec(raw);
     if (m === null) throw new RangeError(`threshold '${raw}' is not LIMIT/WINDOW:ACTIONS[:BLOCKTIME]`);
     const actions = new Set(m[3]!.toLowerCase().split('+'));
-    for (const a of actions) if (a !== 'log' && a !== 'block' && a !== 'alert') throw new RangeError(`unknown action '${a}' in '${raw}'`);
+    for (const a of actions) {
+      if (a !== 'log' && a !== 'block' && a !== 'alert') throw new RangeError(`unknown action '${a}' in '${raw}'`);
+    }
     const limit = Number(m[1]);
     const windowMs = Math.round(Number(m[2]) * 1000);
     if (limit < 1 || windowMs <= 0) throw new RangeError(`threshold '${raw}' needs a limit >= 1 and a window > 0`);
-    if (actions.has('block') && m[4] === undefined) throw new RangeError(`threshold '${raw}' blocks but has no block time`);
+    if (actions.has('block') && m[4] === undefined) {
+      throw new RangeError(`threshold '${raw}' blocks but has no block time`);
+    }
     out.push({ limit, windowMs, actions: actions as Set<BulkAction>, blockMs: Math.round(Number(m[4] ?? 0) * 1000) });
   }
   if (out.length > MAX_THRESHOLDS) throw new RangeError('at most three thresholds');
@@ -59,7 +63,9 @@ export interface BulkKey {
 }
 
 /** Counts the attempt against every threshold of `key` and decides. */
-export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[], now: number): Promise<BulkVerdict> {
+export async function checkBulk(
+  store: CounterStore, kind: 'flood' | 'dupe', key: string, thresholds: readonly Threshold[], now: number,
+): Promise<BulkVerdict> {
   return (await checkBulkMany(store, [{ kind, key, thresholds }], now))[0] as BulkVerdict;
 }
 
@@ -68,12 +74,16 @@ export async function checkBulk(store: CounterStore, kind: 'flood' | 'dupe', key
  * are not counted for a message that is refused anyway. One verdict per key checked. A store with
  * `checkAll` does it in one atomic step (one round trip to Redis per message).
  */
-export async function checkBulkMany(store: CounterStore, keys: readonly BulkKey[], now: number): Promise<BulkVerdict[]> {
+export async function checkBulkMany(
+  store: CounterStore, keys: readonly BulkKey[], now: number,
+): Promise<BulkVerdict[]> {
   if (store.checkAll !== undefined) {
     const rs = await store.checkAll(keys.map((k) => ({
       blockKey: `${k.kind}:block:${k.key}`,
       countKeys: k.thresholds.map((_, i) => `${k.kind}:${i}:${k.key}`),
-      thresholds: k.thresholds.map((t) => ({ limit: t.limit, windowMs: t.windowMs, blockMs: t.actions.has('block') ? t.blockMs : 0 })),
+      thresholds: k.thresholds.map((t) => ({
+        limit: t.limit, windowMs: t.windowMs, blockMs: t.actions.has('block') ? t.blockMs : 0,
+      })),
     })), now);
     return rs.map((r, i) => (r.duringBlock ? DURING_BLOCK : verdict(keys[i]?.thresholds ?? [], r.crossed, r.count)));
   }
@@ -94,7 +104,9 @@ async function checkOne(store: CounterStore, { kind, key, thresholds }: BulkKey,
     await store.block(blockKey, now + existing.blockMs, existing.blockMs);
     return DURING_BLOCK;
   }
-  const counts = await Promise.all(thresholds.map((t, i) => store.hit(`${kind}:${i}:${key}`, t.windowMs, now, t.limit + 1)));
+  const counts = await Promise.all(
+    thresholds.map((t, i) => store.hit(`${kind}:${i}:${key}`, t.windowMs, now, t.limit + 1)),
+  );
   let crossed = -1;
   thresholds.forEach((t, i) => {
     if ((counts[i] ?? 0) > t.limit) crossed = i;
@@ -104,7 +116,9 @@ async function checkOne(store: CounterStore, { kind, key, thresholds }: BulkKey,
   return verdict(thresholds, crossed, counts[crossed] ?? 0);
 }
 
-const DURING_BLOCK: BulkVerdict = { blocked: true, threshold: -1, actions: new Set<BulkAction>(['block']), count: 0, duringBlock: true };
+const DURING_BLOCK: BulkVerdict = {
+  blocked: true, threshold: -1, actions: new Set<BulkAction>(['block']), count: 0, duringBlock: true,
+};
 
 function verdict(thresholds: readonly Threshold[], crossed: number, count: number): BulkVerdict {
   const t = thresholds[crossed];
@@ -119,11 +133,19 @@ export async function releaseBulk(store: CounterStore, kind: 'flood' | 'dupe', k
   return released;
 }
 
-/** The keys counted in threshold `index`'s window right now, most events first (the admin's view of senders and fingerprints). */
-export async function topCounts(store: CounterStore, kind: 'flood' | 'dupe', thresholds: readonly Threshold[], now: number, limit = 100): Promise<{ key: string; count: number }[]> {
+/**
+ * The keys counted in threshold `index`'s window right now, most events first (the admin's view of senders and
+ * fingerprints).
+ */
+export async function topCounts(
+  store: CounterStore, kind: 'flood' | 'dupe', thresholds: readonly Threshold[], now: number, limit = 100,
+): Promise<{ key: string; count: number }[]> {
   const t = thresholds[0];
   if (t === undefined) return [];
   const prefix = `${kind}:0:`;
   const rows = await store.listCounts(prefix, t.windowMs, now);
-  return rows.map((r) => ({ key: r.key.slice(prefix.length), count: r.count })).filter((r) => r.count > 0).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)).slice(0, limit);
+  return rows.map((r) => ({ key: r.key.slice(prefix.length), count: r.count }))
+    .filter((r) => r.count > 0)
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1))
+    .slice(0, limit);
 }

@@ -51,19 +51,24 @@ export function decideMessage(parts: readonly (readonly Finding[])[], s: PolicyS
   const raw: { part: number; finding: Finding; blocking: boolean; transient: boolean }[] = [];
   parts.forEach((findings, part) => {
     for (const f of findings) {
-      const blocking = f.kind === 'infected' || f.kind === 'file-type' || (f.kind === 'unscannable' && s.unscannableAction === 'block');
+      const blocking = f.kind === 'infected' || f.kind === 'file-type'
+        || (f.kind === 'unscannable' && s.unscannableAction === 'block');
       const isTransient = f.kind === 'error' && s.scanErrorAction === 'block';
       if (blocking) blocked.add(part);
       if (isTransient) transient = true;
       raw.push({ part, finding: f, blocking, transient: isTransient });
     }
   });
-  const action: MessageAction = blocked.size > 0 ? (s.removeBlocked ? 'rewrite' : 'block') : transient ? 'transient' : 'forward';
+  const action: MessageAction = blocked.size > 0
+    ? (s.removeBlocked ? 'rewrite' : 'block')
+    : transient ? 'transient' : 'forward';
   const events = raw.map((r): PartEvent => ({
     part: r.part,
     subtype: SUBTYPE[r.finding.kind],
     finding: r.finding,
-    action: r.blocking ? (action === 'rewrite' ? 'attachment-removed' : 'blocked') : r.transient && action === 'transient' ? 'blocked' : 'monitored',
+    action: r.blocking
+      ? (action === 'rewrite' ? 'attachment-removed' : 'blocked')
+      : r.transient && action === 'transient' ? 'blocked' : 'monitored',
   }));
   const d = { action, events, blockedParts: blocked };
   return s.monitor === true ? monitorOnly(d) : d;

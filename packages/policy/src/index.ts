@@ -1,11 +1,21 @@
-export { decideMessage, type LogAction, type MessageAction, type MessageDecision, type PartEvent, type PolicySettings, type Subtype } from './decide.js';
+export {
+  decideMessage, type LogAction, type MessageAction, type MessageDecision, type PartEvent, type PolicySettings,
+  type Subtype,
+} from './decide.js';
 export { MemoryStore, type BulkCheckResult, type BulkCheckSpec, type CounterStore } from './store.js';
-export { MAX_THRESHOLDS, checkBulk, checkBulkMany, parseThresholds, releaseBulk, topCounts, type BulkAction, type BulkKey, type BulkVerdict, type Threshold } from './bulk.js';
-export { MAX_ADDRESS_LENGTH, matchList, normalizeAddress, parseMsisdnList, parsePrefixRules, type ListAction, type ListProblem, type ListRule, type PrefixRule } from './msisdn-list.js';
+export {
+  MAX_THRESHOLDS, checkBulk, checkBulkMany, parseThresholds, releaseBulk, topCounts,
+  type BulkAction, type BulkKey, type BulkVerdict, type Threshold,
+} from './bulk.js';
+export {
+  MAX_ADDRESS_LENGTH, matchList, normalizeAddress, parseMsisdnList, parsePrefixRules,
+  type ListAction, type ListProblem, type ListRule, type PrefixRule,
+} from './msisdn-list.js';
 export {
   DEFAULT_VERDICT_LIMITS, MAX_TRANSACTION_ID_LENGTH, MemoryVerdictStore, VerdictStoreError, VerdictStoreErrorCode,
   assertDigests, decodeDelivery, encodeVerdict, isDigest, resolveVerdictLimits,
-  type DeliveredPart, type Delivery, type DeliveryEntry, type DigestAlgo, type DigestRef, type MemoryVerdictStoreOptions,
+  type DeliveredPart, type Delivery, type DeliveryEntry, type DigestAlgo, type DigestRef,
+  type MemoryVerdictStoreOptions,
   type VerdictFinding, type VerdictPart, type VerdictRecord, type VerdictStore, type VerdictStoreLimits,
 } from './verdict-store.js';
 export {

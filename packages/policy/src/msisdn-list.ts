@@ -27,9 +27,12 @@ export const MAX_ADDRESS_LENGTH = 256;
  * is bounded by MAX_ADDRESS_LENGTH.
  */
 function regexProblem(pattern: string): string | null {
-  if (/\\[1-9k]|\(\?<?[=!]/.test(pattern)) return 'backreferences and lookarounds are not allowed in MSISDN_LIST regexes';
+  if (/\\[1-9k]|\(\?<?[=!]/.test(pattern)) {
+    return 'backreferences and lookarounds are not allowed in MSISDN_LIST regexes';
+  }
   if (!safeRegex(pattern) || repeatedAlternation(pattern)) {
-    return 'nested quantifiers or a repeated alternation (catastrophic backtracking) are not allowed in MSISDN_LIST regexes';
+    return 'nested quantifiers or a repeated alternation (catastrophic backtracking) are not allowed in '
+      + 'MSISDN_LIST regexes';
   }
   return null;
 }
@@ -159,9 +162,13 @@ export function parseMsisdnList(text: string): { rules: ListRule[]; problems: Li
 }
 
 /** The first rule matching any of the addresses (already normalised), or null. */
-export function matchList(rules: readonly ListRule[], addresses: readonly string[]): { rule: ListRule; address: string } | null {
+export function matchList(
+  rules: readonly ListRule[], addresses: readonly string[],
+): { rule: ListRule; address: string } | null {
   for (const rule of rules) {
-    for (const a of addresses) if (a !== '' && a.length <= MAX_ADDRESS_LENGTH && rule.test(a)) return { rule, address: a };
+    for (const a of addresses) {
+      if (a !== '' && a.length <= MAX_ADDRESS_LENGTH && rule.test(a)) return { rule, address: a };
+    }
   }
   return null;
 }

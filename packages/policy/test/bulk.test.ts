@@ -12,7 +12,9 @@ describe('thresholds', () => {
   });
 
   it('refuses malformed entries, unknown actions, blocks without a time, and a fourth threshold', () => {
-    for (const bad of ['5:log', '5/10:kill', '5/10:block', '0/10:log', '1/1:log;1/1:log;1/1:log;1/1:log']) expect(() => parseThresholds(bad), bad).toThrow(RangeError);
+    for (const bad of ['5:log', '5/10:kill', '5/10:block', '0/10:log', '1/1:log;1/1:log;1/1:log;1/1:log']) {
+      expect(() => parseThresholds(bad), bad).toThrow(RangeError);
+    }
   });
 });
 
@@ -23,7 +25,8 @@ describe('checkBulk with a fake clock', () => {
     const s = new MemoryStore();
     const seen = [];
     for (let i = 0; i < 6; i++) seen.push(await checkBulk(s, 'flood', '+47', th, 1000 + i));
-    expect(seen.map((v) => [v.threshold, v.blocked])).toEqual([[-1, false], [-1, false], [-1, false], [0, false], [0, false], [1, true]]);
+    expect(seen.map((v) => [v.threshold, v.blocked]))
+      .toEqual([[-1, false], [-1, false], [-1, false], [0, false], [0, false], [1, true]]);
     // another sender is not affected
     expect((await checkBulk(s, 'flood', '+48', th, 1010)).blocked).toBe(false);
   });
@@ -31,9 +34,12 @@ describe('checkBulk with a fake clock', () => {
   it('restarts the block timer on every attempt during a block', async () => {
     const s = new MemoryStore();
     for (let i = 0; i < 6; i++) await checkBulk(s, 'flood', 'a', th, i);
-    expect((await checkBulk(s, 'flood', 'a', th, 50_000)).duringBlock).toBe(true); // block would have ended at 60,005
-    expect((await checkBulk(s, 'flood', 'a', th, 100_000)).duringBlock).toBe(true); // restarted at 50,000 -> ends 110,000
-    expect((await checkBulk(s, 'flood', 'a', th, 170_001)).blocked).toBe(false); // restarted at 100,000 -> ended 160,000
+    // The block would have ended at 60,005.
+    expect((await checkBulk(s, 'flood', 'a', th, 50_000)).duringBlock).toBe(true);
+    // Restarted at 50,000: it ends at 110,000.
+    expect((await checkBulk(s, 'flood', 'a', th, 100_000)).duringBlock).toBe(true);
+    // Restarted at 100,000: it ended at 160,000.
+    expect((await checkBulk(s, 'flood', 'a', th, 170_001)).blocked).toBe(false);
   });
 
   it('forgets events older than the window', async () => {
@@ -74,7 +80,9 @@ describe('MemoryStore housekeeping', () => {
 describe('MemoryStore against a plain model', () => {
   it('counts exactly what falls in the window, for any order of clocks and windows', async () => {
     await fc.assert(fc.asyncProperty(
-      fc.array(fc.record({ key: fc.constantFrom('a', 'b'), dt: fc.integer({ min: -5, max: 40 }), win: fc.constantFrom(10, 50) }), { maxLength: 300 }),
+      fc.array(fc.record({
+        key: fc.constantFrom('a', 'b'), dt: fc.integer({ min: -5, max: 40 }), win: fc.constantFrom(10, 50),
+      }), { maxLength: 300 }),
       async (ops) => {
         const s = new MemoryStore();
         const model = new Map<string, number[]>();

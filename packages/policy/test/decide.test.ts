@@ -17,7 +17,8 @@ describe('decideMessage', () => {
     const d = decideMessage([[], [virus], [exe]], strict);
     expect(d.action).toBe('block');
     expect([...d.blockedParts]).toEqual([1, 2]);
-    expect(d.events.map((e) => [e.part, e.subtype, e.action])).toEqual([[1, 'virus', 'blocked'], [2, 'file-filter', 'blocked']]);
+    expect(d.events.map((e) => [e.part, e.subtype, e.action]))
+      .toEqual([[1, 'virus', 'blocked'], [2, 'file-filter', 'blocked']]);
   });
 
   it('rewrites instead of blocking with REMOVE_BLOCKED, logging attachment-removed', () => {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MAX_ADDRESS_LENGTH, matchList, normalizeAddress, parseMsisdnList, parsePrefixRules } from '../src/index.js';
 
 describe('MSISDN lists', () => {
-  const text = ['# operators list', 'block simple +47 900 00 001', 'exempt wildcard +4791*', 'exempt-mass regex ^\\+4692\\d{6}$', 'monitor wildcard +47????0000', ''].join('\n');
+  const text = [
+    '# operators list', 'block simple +47 900 00 001', 'exempt wildcard +4791*', 'exempt-mass regex ^\\+4692\\d{6}$',
+    'monitor wildcard +47????0000', '',
+  ].join('\n');
 
   it('parses simple, wildcard and regex rules and matches the first rule in file order', () => {
     const { rules, problems } = parseMsisdnList(text);
@@ -18,7 +21,9 @@ describe('MSISDN lists', () => {
   });
 
   it('reports bad lines with their numbers', () => {
-    const { rules, problems } = parseMsisdnList('block simple +47\nkill simple +1\nblock exact +2\nblock regex (\nonlytwo fields');
+    const { rules, problems } = parseMsisdnList(
+      'block simple +47\nkill simple +1\nblock exact +2\nblock regex (\nonlytwo fields',
+    );
     expect(rules).toHaveLength(1);
     expect(problems.map((p) => p.line)).toEqual([2, 3, 4, 5]);
   });
@@ -27,7 +32,8 @@ describe('MSISDN lists', () => {
 describe('prefix rules', () => {
   it('rewrite the first matching prefix so national, 00 and + forms count as one sender', () => {
     const rules = parsePrefixRules('00=+, 0=+47');
-    expect(['+47 900 00 001', '0047900000 01', '0900 00 001'].map((a) => normalizeAddress(a, rules))).toEqual(['+4790000001', '+4790000001', '+4790000001']);
+    expect(['+47 900 00 001', '0047900000 01', '0900 00 001'].map((a) => normalizeAddress(a, rules)))
+      .toEqual(['+4790000001', '+4790000001', '+4790000001']);
     expect(normalizeAddress('someone@Example.COM', rules)).toBe('someone@example.com');
     expect(normalizeAddress('+4790000001/TYPE=PLMN')).toBe('+4790000001');
   });

@@ -312,7 +312,8 @@ describe('Quarantine: open rebuilds from the directory', () => {
     });
   });
 
-  it('refuses, not hangs, where the parent exists but will not make the directory (Node\'s recursive mkdir loops)', async () => {
+  // Node's recursive mkdir loops there.
+  it('refuses, not hangs, where the parent exists but will not make the directory', async () => {
     if (!existsSync('/proc/self')) return; // Linux only: /proc refuses new entries with ENOENT
     await expect(Quarantine.open({ dir: '/proc/mmsguard-quarantine/q' })).rejects.toMatchObject({
       code: QuarantineErrorCode.OPEN, errno: 'ENOENT',

@@ -9,7 +9,9 @@ export function parseClamdAddress(s: string): ClamdAddress {
   const v = s.trim();
   if (v.startsWith('unix:')) {
     const path = v.slice(5).replace(/^\/\//, '');
-    if (!path.startsWith('/')) throw new ClamdError(ClamdErrorCode.ADDRESS, `unix socket path must be absolute: '${v}'`);
+    if (!path.startsWith('/')) {
+      throw new ClamdError(ClamdErrorCode.ADDRESS, `unix socket path must be absolute: '${v}'`);
+    }
     return { kind: 'unix', path };
   }
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(v);

@@ -36,7 +36,9 @@ export interface ClamdClientOptions {
 
 function connectOne(addr: ClamdAddress, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const sock = addr.kind === 'tcp' ? createConnection({ host: addr.host, port: addr.port }) : createConnection({ path: addr.path });
+    const sock = addr.kind === 'tcp'
+      ? createConnection({ host: addr.host, port: addr.port })
+      : createConnection({ path: addr.path });
     const fail = (why: string): void => {
       cleanup();
       sock.destroy();
@@ -89,9 +91,13 @@ class Session {
   constructor(readonly sock: Socket) {
     sock.on('data', (c: Buffer) => {
       for (const r of this.reader.feed(c)) this.onReply(r);
-      if (this.reader.tooLong) this.fail(new ClamdError(ClamdErrorCode.PROTOCOL, `clamd reply longer than ${MAX_REPLY} bytes`));
+      if (this.reader.tooLong) {
+        this.fail(new ClamdError(ClamdErrorCode.PROTOCOL, `clamd reply longer than ${MAX_REPLY} bytes`));
+      }
     });
-    sock.on('error', (e: NodeJS.ErrnoException) => this.fail(this.lost(`clamd connection failed: ${e.code ?? e.message}`)));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      this.fail(this.lost(`clamd connection failed: ${e.code ?? e.message}`));
+    });
     sock.on('close', () => {
       // A reply cut short by the close (no NUL) is still clamd's answer, as with one-shot connections.
       const p = this.reader.pending();

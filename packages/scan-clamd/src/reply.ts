@@ -50,10 +50,15 @@ export class ReplyReader {
 
 /** The outcome of an INSTREAM reply. */
 export function parseScanReply(reply: string): ScanOutcome {
-  if (reply === '\u0000overflow') return { kind: 'error', code: ClamdErrorCode.PROTOCOL, message: `clamd reply longer than ${MAX_REPLY} bytes` };
+  if (reply === '\u0000overflow') {
+    return { kind: 'error', code: ClamdErrorCode.PROTOCOL, message: `clamd reply longer than ${MAX_REPLY} bytes` };
+  }
   const r = reply.trim();
   if (r === 'INSTREAM size limit exceeded. ERROR') {
-    return { kind: 'error', code: ClamdErrorCode.SIZE_LIMIT, message: 'clamd: INSTREAM size limit exceeded (raise StreamMaxLength)' };
+    return {
+      kind: 'error', code: ClamdErrorCode.SIZE_LIMIT,
+      message: 'clamd: INSTREAM size limit exceeded (raise StreamMaxLength)',
+    };
   }
   const m = /^(?:stream|[^:]*):\s*(.*?)\s+(FOUND|ERROR)$/.exec(r);
   if (m !== null) {

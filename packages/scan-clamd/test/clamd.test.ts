@@ -23,14 +23,17 @@ describe.skipIf(socket === null)('clamd engine against a real clamd', () => {
   });
 
   it('finds EICAR over the unix socket and over TCP', async () => {
-    expect(await scan(unix, EICAR)).toMatchObject({ kind: 'infected', name: expect.stringMatching(/^Eicar-Test-Signature/) as string });
+    expect(await scan(unix, EICAR))
+      .toMatchObject({ kind: 'infected', name: expect.stringMatching(/^Eicar-Test-Signature/) as string });
     expect(await scan(ClamdEngine.fromAddressList(tcp ?? ''), EICAR)).toMatchObject({ kind: 'infected' });
   });
 
   it('finds a signature the built-in engine does not know, and a hash signature', async () => {
-    expect(await scan(unix, MARKER)).toMatchObject({ kind: 'infected', name: expect.stringMatching(/^Mmsguard\.Test\.ClamdOnly/) as string });
+    expect(await scan(unix, MARKER))
+      .toMatchObject({ kind: 'infected', name: expect.stringMatching(/^Mmsguard\.Test\.ClamdOnly/) as string });
     expect(new BuiltinEngine().scanSync(MARKER)).toEqual({ kind: 'clean' });
-    expect(await scan(unix, new TextEncoder().encode('mmsguard clamd hash test blob\n'))).toMatchObject({ name: expect.stringMatching(/^Mmsguard\.Test\.Hash/) as string });
+    expect(await scan(unix, new TextEncoder().encode('mmsguard clamd hash test blob\n')))
+      .toMatchObject({ name: expect.stringMatching(/^Mmsguard\.Test\.Hash/) as string });
   });
 
   it('finds EICAR inside zip and gzip by itself', async () => {
@@ -43,7 +46,8 @@ describe.skipIf(socket === null)('clamd engine against a real clamd', () => {
   });
 
   it('maps "INSTREAM size limit exceeded" to MMS_ERR_CLAMD_SIZE_LIMIT (StreamMaxLength is 2M here)', async () => {
-    expect(await scan(unix, new Uint8Array(3 * 1024 * 1024))).toMatchObject({ kind: 'error', code: 'MMS_ERR_CLAMD_SIZE_LIMIT' });
+    expect(await scan(unix, new Uint8Array(3 * 1024 * 1024)))
+      .toMatchObject({ kind: 'error', code: 'MMS_ERR_CLAMD_SIZE_LIMIT' });
   });
 
   it('fails over to the next address when the first is down', async () => {
@@ -52,9 +56,13 @@ describe.skipIf(socket === null)('clamd engine against a real clamd', () => {
   });
 
   it('runs next to the built-in engine in one inspection', async () => {
-    const r = await inspectTarget({ path: 'x.zip', data: zipSync({ 'eicar.com': EICAR }) }, { engines: [new BuiltinEngine(), unix], timeoutMs: 10_000 });
+    const r = await inspectTarget(
+      { path: 'x.zip', data: zipSync({ 'eicar.com': EICAR }) },
+      { engines: [new BuiltinEngine(), unix], timeoutMs: 10_000 },
+    );
     expect(r.verdict).toBe('infected');
-    expect(new Set(r.findings.map((f) => (f.kind === 'infected' ? f.engine : '')))).toEqual(new Set(['builtin', 'clamd']));
+    expect(new Set(r.findings.map((f) => (f.kind === 'infected' ? f.engine : ''))))
+      .toEqual(new Set(['builtin', 'clamd']));
   });
 });
 
@@ -102,6 +110,7 @@ describe('clamd faults (small fake servers)', () => {
     const early = await fake((s) => {
       s.once('data', () => s.end('INSTREAM size limit exceeded. ERROR\0'));
     });
-    expect(await scan(early, new Uint8Array(4 * 1024 * 1024))).toMatchObject({ kind: 'error', code: 'MMS_ERR_CLAMD_SIZE_LIMIT' });
+    expect(await scan(early, new Uint8Array(4 * 1024 * 1024)))
+      .toMatchObject({ kind: 'error', code: 'MMS_ERR_CLAMD_SIZE_LIMIT' });
   });
 });

@@ -98,7 +98,9 @@ describe('clamd IDSESSION pool', () => {
 
   it('never reuses a session after an error reply', async () => {
     const { engine, connections } = await sessionClamd({
-      reply: (id, _c, d) => (d.toString() === 'big' ? `${id}: INSTREAM size limit exceeded. ERROR` : `${id}: stream: OK`),
+      reply: (id, _c, d) => (d.toString() === 'big'
+        ? `${id}: INSTREAM size limit exceeded. ERROR`
+        : `${id}: stream: OK`),
     });
     expect(await scan(engine, bytes('big'))).toMatchObject({ kind: 'error', code: 'MMS_ERR_CLAMD_SIZE_LIMIT' });
     expect(await scan(engine, bytes('ok'))).toEqual({ kind: 'clean' });

@@ -83,7 +83,10 @@ export class RedisStore implements CounterStore {
   constructor(url: string, private readonly prefix = 'mmsguard:') {
     // Commands wait for the first connection (offline queue) but give up after one retry, so an
     // unreachable Redis costs a request about two seconds at most, then the fail-open/closed policy.
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) });
+    this.redis = new Redis(url, {
+      maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000,
+      retryStrategy: (n) => Math.min(n * 200, 2000),
+    });
     // Connection errors surface on the commands; this only keeps them from being unhandled.
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('mmsguardHit', { numberOfKeys: 1, lua: HIT });
@@ -103,17 +106,26 @@ export class RedisStore implements CounterStore {
 
   async hit(key: string, windowMs: number, now: number, cap = 0): Promise<number> {
     const member = `${now}-${randomBytes(6).toString('hex')}`;
-    const r = await (this.redis as unknown as { mmsguardHit(k: string, now: number, win: number, m: string, cap: number): Promise<number> }).mmsguardHit(this.prefix + key, now, windowMs, member, Number.isFinite(cap) ? cap : 0);
+    const r = await (this.redis as unknown as {
+      mmsguardHit(k: string, now: number, win: number, m: string, cap: number): Promise<number>;
+    }).mmsguardHit(this.prefix + key, now, windowMs, member, Number.isFinite(cap) ? cap : 0);
     return Number(r);
   }
 
   async checkAll(checks: readonly BulkCheckSpec[], now: number): Promise<BulkCheckResult[]> {
     const member = `${now}-${randomBytes(6).toString('hex')}`;
     const keys = checks.flatMap((c) => [c.blockKey, ...c.countKeys]).map((k) => this.prefix + k);
-    const args = [String(now), String(checks.length), ...checks.flatMap((c) => [String(c.thresholds.length), ...c.thresholds.flatMap((t) => [String(t.windowMs), String(t.limit), String(t.blockMs), member])])];
-    const r = await (this.redis as unknown as { mmsguardCheck(n: number, ...a: string[]): Promise<number[]> }).mmsguardCheck(keys.length, ...keys, ...args);
+    const args = [String(now), String(checks.length), ...checks.flatMap((c) => [
+      String(c.thresholds.length),
+      ...c.thresholds.flatMap((t) => [String(t.windowMs), String(t.limit), String(t.blockMs), member]),
+    ])];
+    const r = await (this.redis as unknown as {
+      mmsguardCheck(n: number, ...a: string[]): Promise<number[]>;
+    }).mmsguardCheck(keys.length, ...keys, ...args);
     const out: BulkCheckResult[] = [];
-    for (let i = 0; i + 2 < r.length; i += 3) out.push({ duringBlock: Number(r[i]) === 1, crossed: Number(r[i + 1]), count: Number(r[i + 2]) });
+    for (let i = 0; i + 2 < r.length; i += 3) {
+      out.push({ duringBlock: Number(r[i]) === 1, crossed: Number(r[i + 1]), count: Number(r[i + 2]) });
+    }
     return out;
   }
 

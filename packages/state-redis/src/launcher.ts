@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 export function findRedis(): string | null {
-  return process.env['REDIS_BIN'] ?? ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p)) ?? null;
+  return process.env['REDIS_BIN']
+    ?? ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p)) ?? null;
 }
 
 export interface LocalRedis {
@@ -48,7 +49,8 @@ export async function startLocalRedis(port?: number): Promise<LocalRedis> {
   const bin = findRedis();
   if (bin === null) throw new Error('redis-server is not installed (apt-get install redis-server)');
   const p = port ?? (await freePort());
-  const child = spawn(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+  const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  const child = spawn(bin, args, { stdio: 'ignore' });
   let up = false;
   for (let i = 0; i < 100 && !(up = await ping(p)); i++) await new Promise((r) => setTimeout(r, 100));
   if (!up) {

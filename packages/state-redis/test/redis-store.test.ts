@@ -18,7 +18,9 @@ describe.skipIf(url === null)('RedisStore (real redis-server)', () => {
     await Promise.all([a.ready(), b.ready()]);
     const th = parseThresholds('10/60:block:300');
     const now = Date.now();
-    const verdicts = await Promise.all(Array.from({ length: 20 }, (_, i) => checkBulk(i % 2 === 0 ? a : b, 'flood', 'sender', th, now + i)));
+    const verdicts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => checkBulk(i % 2 === 0 ? a : b, 'flood', 'sender', th, now + i)),
+    );
     // Exactly 10 pass, whichever instance saw them and in whatever order they landed.
     expect(verdicts.filter((v) => !v.blocked)).toHaveLength(10);
     expect((await a.listBlocks('flood:block:', now + 100)).map((x) => x.key)).toEqual(['flood:block:sender']);

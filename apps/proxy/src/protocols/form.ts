@@ -98,7 +98,9 @@ class FormRequest implements Adapter {
     }
   }
 
-  private answer(v: Verdict, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  private answer(
+    v: Verdict, status: number, body: Record<string, unknown>, headers: Record<string, string> = {},
+  ): void {
     this.ex.finish(v, { status });
     void this.ex.reply.code(status).headers(headers).type('application/json').send(JSON.stringify(body));
   }
