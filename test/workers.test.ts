@@ -129,7 +129,7 @@ async function startCluster(env: Record<string, string>): Promise<Cluster> {
   return c;
 }
 
-const status = (body: Buffer): number | undefined => octetHeader(decode(body), FIELD.RESPONSE_STATUS);
+const status = (body: Buffer): number | null => octetHeader(decode(body), FIELD.RESPONSE_STATUS);
 
 describe('WORKERS', () => {
   for (const [env, variable] of [
@@ -168,7 +168,7 @@ describe('WORKERS', () => {
     const c = await startCluster({ TRUSTED_GATEWAYS: '127.0.0.1', FLOOD_THRESHOLDS: '5/60:block:60' });
     const workers = childrenOf(c.child.pid ?? 0);
     expect(workers).toHaveLength(2);
-    const codes: (number | undefined)[] = [];
+    const codes: (number | null)[] = [];
     for (let i = 0; i < 12; i++) {
       const r = await postFresh(c.mm1, sendReq([text(`m${i}`)], `T-w-${i}`), { [MSISDN]: '4790000001' });
       expect(r.status).toBe(200);

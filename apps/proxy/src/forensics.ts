@@ -87,6 +87,8 @@ export interface QuarantineAccess {
   list(opts?: { readonly limit?: number }): Promise<Sidecar[]>;
   stream(sha256: string): Promise<{ meta: Sidecar; size: number; stream: Readable } | null>;
   delete(sha256: string): Promise<boolean>;
+  /** Resolves once every part queued so far is on disk (or counted as failed). */
+  flush(): Promise<void>;
   entries(opts?: { readonly signal?: AbortSignal }): AsyncGenerator<{ meta: Sidecar; data: Buffer }>;
   close(): Promise<void>;
 }

@@ -23,10 +23,11 @@ export function quarantineTarget(q: Quarantine): RpcTarget {
       list: (opts: { limit?: number }) => q.list(opts),
       get: (sha256: string) => q.get(sha256),
       delete: (sha256: string) => q.delete(sha256),
+      flush: () => q.flush(),
       // Oldest first, as Quarantine.entries walks them (list gives the most recently seen first).
       shas: async () => (await q.list({ limit: Number.MAX_SAFE_INTEGER })).map((m) => m.sha256).reverse(),
     },
-    methods: ['put', 'stats', 'list', 'get', 'delete', 'shas'],
+    methods: ['put', 'stats', 'list', 'get', 'delete', 'flush', 'shas'],
   };
 }
 
@@ -74,6 +75,10 @@ export class RemoteQuarantine implements QuarantineAccess {
 
   delete(sha256: string): Promise<boolean> {
     return this.call('delete', [sha256]);
+  }
+
+  flush(): Promise<void> {
+    return this.call('flush', []);
   }
 
   async *entries(opts: { readonly signal?: AbortSignal } = {}): AsyncGenerator<{ meta: Sidecar; data: Buffer }> {
