@@ -193,10 +193,13 @@ async function startTargets(upPort: number, upPid: number,
   });
   if (workers !== null) {
     // A build without WORKERS ignores the variable and serves alone: that would be the single-process row again.
-    await new Promise((r) => setTimeout(r, 1000));
-    const n = childCount(workers.components[0]?.pid ?? 0);
+    // The primary forks the first worker, then the rest, each when the one before is up: seconds on a busy box.
+    let n = 0;
+    for (let i = 0; i < 100 && (n = childCount(workers.components[0]?.pid ?? 0)) < 2; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     if (n >= 2) targets.push(workers);
-    else notice(`this build of apps/proxy forks no workers for WORKERS=2 (${n} child processes): row not measured`);
+    else notice(`apps/proxy forked ${n} of 2 workers for WORKERS=2 in 20 s: row not measured`);
   }
   const missing = ['squid', 'c-icap', 'libc-icap-mod-virus-scan'].filter((p) => dpkgVersion(p) === null);
   if (clamd === null) missing.push('clamav-daemon');
