@@ -60,7 +60,8 @@ export function workerStores(store: string, rpc: RpcClient): StateStores {
   return {
     counter: () => rpc.remote<CounterStore>('counter', METHODS.counter),
     quota: () => rpc.remote<QuotaStore>('quota', METHODS.quota, quotaError),
-    verdicts: () => rpc.remote<VerdictStore>('verdicts', METHODS.verdicts, verdictError),
+    // A verdict record is written after the reply and read only by an operator's lookup: it may wait a moment.
+    verdicts: () => rpc.remote<VerdictStore>('verdicts', METHODS.verdicts, verdictError, ['put']),
     quarantine: () => new RemoteQuarantine(rpc),
   };
 }

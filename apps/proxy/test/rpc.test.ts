@@ -33,6 +33,20 @@ describe('RpcClient and rpcServer', () => {
     expect(channel.sent).toHaveLength(2);
   });
 
+  it('holds calls nobody waits for up to LAZY_FLUSH_MS, then sends them together or with an eager call', async () => {
+    const store = new MemoryStore();
+    const { channel, client } = pair({ counter: { object: store, methods: ['hit'] } });
+    const lazy = [1, 2, 3].map(() => client.call('counter', 'hit', ['lazy', 1000, 5000], true));
+    await new Promise((r) => setImmediate(r));
+    expect(channel.sent).toHaveLength(0);
+    expect(await Promise.all(lazy)).toEqual([1, 2, 3]);
+    expect(channel.sent).toHaveLength(1);
+    const held = client.call('counter', 'hit', ['lazy', 1000, 5000], true);
+    expect(await client.call('counter', 'hit', ['eager', 1000, 5000])).toBe(1);
+    expect(await held).toBe(4);
+    expect(channel.sent).toHaveLength(2);
+  });
+
   it('refuses what is not a listed method of a registered target, prototype names included', async () => {
     const { client } = pair({ counter: { object: new MemoryStore(), methods: ['hit'] } });
     for (const [target, method] of [['counter', 'reset'], ['counter', 'constructor'], ['counter', '__proto__'],

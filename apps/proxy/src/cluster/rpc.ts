@@ -15,6 +15,13 @@ const RESPONSE = 'mmsguard:rpc-res';
 
 /** How long a worker waits for the primary: past it the call fails as a store outage (STATE_STORE_FAILURE). */
 export const RPC_TIMEOUT_MS = 5_000;
+/**
+ * How long a call nobody waits for (a verdict record: the message does not wait for its record) may
+ * be held back to travel with others. Every message writes one, so without this the channel carries
+ * one message per proxied message; with it, at most one per this many ms, or per LAZY_MAX_CALLS.
+ */
+export const LAZY_FLUSH_MS = 20;
+export const LAZY_MAX_CALLS = 256;
 /** Calls a worker may have open at once: a primary that stopped answering must not grow a worker's map. */
 export const MAX_PENDING_CALLS = 10_000;
 
@@ -122,6 +129,8 @@ export function rpcServer(targets: Readonly<Record<string, RpcTarget>>): (worker
 export class RpcClient {
   private next = 0;
   private queue: Call[] = [];
+  private lazy: Call[] = [];
+  private lazyTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Map<
     number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
   >();
@@ -146,7 +155,8 @@ export class RpcClient {
     });
   }
 
-  call(target: string, method: string, args: readonly unknown[]): Promise<unknown> {
+  /** `lazy`: nobody waits for the answer now; it may travel up to LAZY_FLUSH_MS later, with others. */
+  call(target: string, method: string, args: readonly unknown[], lazy = false): Promise<unknown> {
     if (this.channel.send === undefined || !this.channel.connected) {
       return Promise.reject(new RpcError(RpcErrorCode.UNAVAILABLE, 'no channel to the primary process'));
     }
@@ -162,15 +172,24 @@ export class RpcClient {
       }, this.timeoutMs);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
+      if (lazy) {
+        this.lazy.push({ id, target, method, args });
+        if (this.lazy.length >= LAZY_MAX_CALLS) this.flush();
+        else this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_FLUSH_MS).unref();
+        return;
+      }
       this.queue.push({ id, target, method, args });
       if (this.queue.length === 1) setImmediate(() => this.flush());
     });
   }
 
-  /** Sends the calls of this turn of the event loop as one message. */
+  /** Sends the calls of this turn of the event loop, and the lazy ones held back, as one message. */
   private flush(): void {
-    const calls = this.queue;
+    const calls = this.lazy.length === 0 ? this.queue : [...this.lazy, ...this.queue];
     this.queue = [];
+    this.lazy = [];
+    if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
     if (calls.length === 0) return;
     if (this.channel.connected) {
       this.channel.send?.({ type: REQUEST, calls } satisfies Request);
@@ -191,10 +210,12 @@ export class RpcClient {
    * An object whose `methods` call `target` in the primary; `close` resolves at once (the primary
    * owns the real object). `wrap` turns a remote failure into the error type callers expect.
    */
-  remote<T extends object>(target: string, methods: readonly string[], wrap?: (e: RpcError) => Error): T {
+  remote<T extends object>(
+    target: string, methods: readonly string[], wrap?: (e: RpcError) => Error, lazy: readonly string[] = [],
+  ): T {
     const out: Record<string, unknown> = { close: () => Promise.resolve() };
     for (const m of methods) {
-      out[m] = (...args: unknown[]) => this.call(target, m, args).catch((e: unknown) => {
+      out[m] = (...args: unknown[]) => this.call(target, m, args, lazy.includes(m)).catch((e: unknown) => {
         throw wrap !== undefined && e instanceof RpcError ? wrap(e) : e;
       });
     }
