@@ -94,31 +94,45 @@ export class ExpansionBudget {
 
   /** A holder for one inspection: its bytes count against this budget for good and against the pool until release. */
   lease(): ExpansionLease {
-    let held = 0;
-    let released = false;
-    return {
-      take: (n: number): string | null => {
-        if (this.total + n > this.maxBytes) {
-          return `the message's archive content passed its ${this.maxBytes}-byte expansion budget`;
-        }
-        if (released) return 'expansion lease already released';
-        if (this.pool !== null && !this.pool.tryTake(n)) {
-          return `${this.pool.inUse} bytes of archive content already held across concurrent scans ` +
-            `(limit ${this.pool.maxBytes}): expansion refused`;
-        }
-        this.total += n;
-        held += n;
-        return null;
-      },
-      get held(): number {
-        return held;
-      },
-      release: (): void => {
-        if (released) return;
-        released = true;
-        this.pool?.give(held);
-        held = 0;
-      },
-    };
+    return new Lease(this, (n) => {
+      this.total += n;
+    });
+  }
+}
+
+/**
+ * A class, not an object literal: a lease is made for every part inspected, and a literal with a getter cost about
+ * 2 µs each (V8 builds such an object the slow way), more than the rest of a plain part's container checks.
+ */
+class Lease implements ExpansionLease {
+  private bytes = 0;
+  private released = false;
+
+  constructor(private readonly budget: ExpansionBudget, private readonly count: (n: number) => void) {}
+
+  get held(): number {
+    return this.bytes;
+  }
+
+  take(n: number): string | null {
+    const { maxBytes, pool } = this.budget;
+    if (this.budget.expanded + n > maxBytes) {
+      return `the message's archive content passed its ${maxBytes}-byte expansion budget`;
+    }
+    if (this.released) return 'expansion lease already released';
+    if (pool !== null && !pool.tryTake(n)) {
+      return `${pool.inUse} bytes of archive content already held across concurrent scans ` +
+        `(limit ${pool.maxBytes}): expansion refused`;
+    }
+    this.count(n);
+    this.bytes += n;
+    return null;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.budget.pool?.give(this.bytes);
+    this.bytes = 0;
   }
 }
