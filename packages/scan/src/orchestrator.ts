@@ -1,8 +1,9 @@
 /**
- * Runs every configured engine on every target with a per-engine timeout.
- * Throws and timeouts become `error` outcomes, so one broken engine cannot
- * take a message down with an exception. Engines are never branched on by
- * name.
+ * Runs every configured engine on every target with a per-engine timeout
+ * (none for an engine that scans on the calling thread: nothing could
+ * interrupt it). Throws and timeouts become `error` outcomes, so one broken
+ * engine cannot take a message down with an exception. Engines are never
+ * branched on by name.
  */
 import { ScanErrorCode } from './errors.js';
 import type { ScanEngine, ScanOutcome, ScanTarget } from './types.js';
@@ -27,10 +28,33 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+type SyncEngine = ScanEngine & { scanSync(data: Uint8Array): ScanOutcome };
+
+function scansOnThisThread(engine: ScanEngine): engine is SyncEngine {
+  return engine.scanSync !== undefined;
+}
+
+/**
+ * An engine that scans on the calling thread: a timeout could only fire after it returned, so there is none. A
+ * throw is an `error` outcome, as it is for every engine (through `scan` it escaped synchronously).
+ */
+function scanOnThisThread(engine: SyncEngine, target: ScanTarget, parent?: AbortSignal): ScanOutcome {
+  if (parent?.aborted === true) return { kind: 'error', code: ScanErrorCode.ABORTED, message: 'scan cancelled' };
+  try {
+    return engine.scanSync(target.data);
+  } catch (e) {
+    return { kind: 'error', code: ScanErrorCode.ENGINE, message: `${engine.name}: ${errorMessage(e)}` };
+  }
+}
+
 export async function scanWithEngine(
   engine: ScanEngine, target: ScanTarget, timeoutMs: number, parent?: AbortSignal,
 ): Promise<EngineResult> {
   const started = performance.now();
+  if (scansOnThisThread(engine)) {
+    const outcome = scanOnThisThread(engine, target, parent);
+    return { engine: engine.name, outcome, ms: performance.now() - started };
+  }
   const ctl = new AbortController();
   let resolveAborted: (o: ScanOutcome) => void = () => undefined;
   const aborted = new Promise<ScanOutcome>((resolve) => (resolveAborted = resolve));

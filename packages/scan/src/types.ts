@@ -66,6 +66,12 @@ export interface ScanEngine {
    */
   describe?(signal: AbortSignal): Promise<EngineInfo>;
   scan(target: ScanTarget, signal: AbortSignal): Promise<ScanOutcome>;
+  /**
+   * Optional, for an engine that does all its work on the calling thread (the built-in one): the answer `scan`
+   * would give, returned directly. No timer can interrupt such work, so the orchestrator calls this instead and
+   * spares the per-target AbortController, timer and promises that only a remote engine needs.
+   */
+  scanSync?(data: Uint8Array): ScanOutcome;
   close(): Promise<void>;
 }
 

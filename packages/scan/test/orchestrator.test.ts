@@ -37,6 +37,43 @@ describe('the orchestrator', () => {
     expect(r.outcome).toMatchObject({ kind: 'error', code: 'MMS_ERR_SCAN_ABORTED' });
   });
 
+  it('takes the answer of an engine that scans on the calling thread from scanSync, not scan', async () => {
+    const sync: ScanEngine = {
+      ...engine('sync', () => Promise.reject(new Error('scan called'))),
+      scanSync: (data) => ({ kind: 'infected', name: `len-${data.length}` }),
+    };
+    const r = await scanWithEngine(sync, target, 1000);
+    expect(r).toMatchObject({ engine: 'sync', outcome: { kind: 'infected', name: 'len-1' } });
+  });
+
+  it('turns a throw from scanSync into an error outcome', async () => {
+    const boom: ScanEngine = {
+      ...engine('boom', () => Promise.resolve({ kind: 'clean' })),
+      scanSync: () => {
+        throw new Error('kaput');
+      },
+    };
+    expect((await scanWithEngine(boom, target, 1000)).outcome).toEqual({
+      kind: 'error', code: 'MMS_ERR_SCAN_ENGINE', message: 'boom: kaput',
+    });
+  });
+
+  it('does not start an engine that scans on the calling thread once the caller has aborted', async () => {
+    let ran = false;
+    const sync: ScanEngine = {
+      ...engine('sync', () => Promise.resolve({ kind: 'clean' })),
+      scanSync: () => {
+        ran = true;
+        return { kind: 'clean' };
+      },
+    };
+    const ctl = new AbortController();
+    ctl.abort();
+    const r = await scanWithEngine(sync, target, 1000, ctl.signal);
+    expect(r.outcome).toMatchObject({ kind: 'error', code: 'MMS_ERR_SCAN_ABORTED' });
+    expect(ran).toBe(false);
+  });
+
   it('runs every engine on every target', async () => {
     const a = engine('a', () => Promise.resolve({ kind: 'clean' }));
     const b = engine('b', () => Promise.resolve({ kind: 'infected', name: 'X' }));
