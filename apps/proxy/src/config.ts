@@ -220,6 +220,9 @@ const unmapped = (a: string): string => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a) 
  * must not change with DNS. A block with host bits set (10.0.0.5/24) is refused too: it trusts
  * 256 addresses where the operator probably meant one. Throws RangeError naming the entry.
  */
+/** Peer addresses whose TRUSTED_GATEWAYS answer is remembered (memory bound: any peer brings its own address). */
+const TRUSTED_MEMO_MAX = 4096;
+
 export function parseTrustedGateways(spec: string): { entries: string[]; matches: (address: string) => boolean } {
   const blocks = new BlockList();
   const entries: string[] = [];
@@ -246,10 +249,20 @@ export function parseTrustedGateways(spec: string): { entries: string[]; matches
     blocks.addSubnet(ip, len, type);
     entries.push(`${ip}/${len}`);
   }
+  if (entries.length === 0) return { entries, matches: () => false };
+  // Asked two or three times per message (exchange, upstream headers, MSISDN header), mostly for the same
+  // few gateway addresses: a BlockList check builds a SocketAddress each time. Bounded: any peer can
+  // connect from a new address, and the map is dropped whole when full.
+  const seen = new Map<string, boolean>();
   const matches = (address: string): boolean => {
+    const known = seen.get(address);
+    if (known !== undefined) return known;
     const a = unmapped(address);
     const family = isIP(a);
-    return family !== 0 && blocks.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    const ok = family !== 0 && blocks.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    if (seen.size >= TRUSTED_MEMO_MAX) seen.clear();
+    seen.set(address, ok);
+    return ok;
   };
   return { entries, matches };
 }

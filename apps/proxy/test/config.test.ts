@@ -184,6 +184,15 @@ describe('TRUSTED_GATEWAYS', () => {
     expect(['2001:db8::', '2001:db8::1', '2001:db8::2'].map(matches)).toEqual([true, true, false]);
   });
 
+  it('answers the same from its memo of peers, also after the memo was filled and dropped', () => {
+    const { matches } = parseTrustedGateways('10.0.0.0/8');
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5000; i++) expect(matches(`192.0.${i >> 8}.${i & 255}`)).toBe(false);
+      expect([matches('10.1.2.3'), matches('::ffff:10.1.2.3'), matches('11.1.2.3'), matches('nonsense')])
+        .toEqual([true, true, false, false]);
+    }
+  });
+
   it('is exposed on the configuration, next to the entries as written', () => {
     const c = parseConfig({ TRUSTED_GATEWAYS: '10.0.0.0/8,127.0.0.1' });
     expect([...c.trustedGateways]).toEqual(['10.0.0.0/8', '127.0.0.1']);

@@ -123,7 +123,6 @@ export abstract class Transfer {
       r = read;
     }
     this.reserved = r.reserved;
-    ctx.metrics.inflight.set(ctx.budget.inUse);
     if (r.kind === 'complete') {
       this.body = r.body;
       this.lease = r.lease ?? null;
@@ -173,7 +172,6 @@ export abstract class Transfer {
     const { ctx } = this.ex;
     ctx.budget.give(this.reserved);
     this.reserved = 0;
-    ctx.metrics.inflight.set(ctx.budget.inUse);
     // The pipeline is done with the bytes (parts are views); the buffer is reused once the last reader drops it.
     this.lease?.drop();
     this.lease = null;

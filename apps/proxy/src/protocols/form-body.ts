@@ -155,7 +155,6 @@ export class FormTransfer extends Transfer {
       raw.on('data', count);
       raw.pipe(bb);
     });
-    ctx.metrics.inflight.set(ctx.budget.inUse);
     if (r === 'oversize') return { kind: 'oversize', head: Buffer.alloc(0), rest: raw, reserved: 0 };
     if (r === 'budget' || r === 'aborted') return { kind: r, reserved: 0 };
     if (this.problem === null) this.problem = checkFields(fields);
@@ -183,7 +182,6 @@ export class FormTransfer extends Transfer {
     const { ctx } = this.ex;
     ctx.budget.give(this.held);
     this.held = 0;
-    ctx.metrics.inflight.set(ctx.budget.inUse);
   }
 }
 
