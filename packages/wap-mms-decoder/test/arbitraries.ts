@@ -115,9 +115,12 @@ const partHeader: fc.Arbitrary<PartHeader> = fc.oneof(
   fc.tuple(headerName, text).map(([name, value]): PartHeader => ({ type: 'application', name, value })),
 );
 
+// Nested at most 6 deep: the decoder refuses more than DEFAULT_LIMITS.maxDepth (8) on purpose, and a generator
+// that could reach it made the "keeps every entry" properties fail at random (seed -1983895216). The limit
+// has tests of its own.
 export const part: fc.Arbitrary<PartInit> = fc.letrec<{ part: PartInit }>((tie) => ({
   part: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
+    { depthSize: 'small', withCrossShrink: true, maxDepth: 6 },
     fc.record({
       contentType: contentType(plainMedia), headers: fc.array(partHeader, { maxLength: 3 }),
       data: fc.uint8Array({ maxLength: 300 }),
