@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', 'bench/results/**', '*.config.*', 'scripts/**', '**/scripts/**'] },
+  { ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', 'bench/results/**', '*.config.*', 'scripts/**', '**/scripts/**', 'bench/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
