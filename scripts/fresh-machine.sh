@@ -50,6 +50,6 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 grep -q 'vectorscan' "$work/start.log" && grep 'vectorscan' "$work/start.log" | head -1
-DEMO_PROXY_URL=http://127.0.0.1:18480 $PNPM demo | tee "$work/demo.log"
+DEMO_PROXY_URL=http://127.0.0.1:18480 DEMO_MM7_URL=http://127.0.0.1:18460 $PNPM demo | tee "$work/demo.log"
 grep -Eq '^EICAR attachment +BLOCKED' "$work/demo.log" || { echo "fresh-machine: FAILED: demo printed no verdicts"; exit 1; }
 echo "fresh-machine: ok (install, start and demo without the optional Debian packages)"

@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { post } from './harness.js';
 import { part, sendReq } from './pdus.js';
+import { freePort } from './ports.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 const BASE = { PATH: process.env['PATH'] ?? '', SIM_PORT: '0', MM1_PORT: '0', ADMIN_PORT: '0' };
@@ -32,15 +32,6 @@ function refuse(env: Record<string, string>): string {
   return lines[0] ?? '';
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 describe('settings main refuses at start (issue 14: operator mistakes)', () => {
   for (const [env, variable] of [

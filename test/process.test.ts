@@ -1,24 +1,15 @@
 /** The proxy as an operator runs it: `node apps/proxy/dist/main.js`, configured by environment. */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { post } from './harness.js';
 import { eicar, sendReq, text } from './pdus.js';
+import { freePort } from './ports.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 describe('node apps/proxy/dist/main.js', () => {
   for (const [env, variable] of [

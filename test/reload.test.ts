@@ -10,7 +10,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:http';
-import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { MMS, post } from './harness.js';
 import { eicar as eicarPart, part, peExe, sendReq, sendReqFrom, text } from './pdus.js';
 import { zipSync } from 'fflate';
 import { eicarBytes } from '@mmsguard/scan';
+import { freePort } from './ports.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'mmsguard-reload-'));
@@ -29,15 +29,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const status = (b: Uint8Array): number | null => octetHeader(decode(b), FIELD.RESPONSE_STATUS);
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = netServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 interface Running {
   readonly child: ChildProcess;

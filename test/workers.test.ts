@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,19 +17,11 @@ import { FIELD, decode, octetHeader } from 'wap-mms-decoder';
 import { zipSync } from 'fflate';
 import { eicarBytes } from '@mmsguard/scan';
 import { part, sendReq, text } from './pdus.js';
+import { freePort } from './ports.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../apps/proxy/dist/main.js');
 const MSISDN = 'x-wap-network-client-msisdn';
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 /** One POST on a connection of its own (no keep-alive), so the primary hands it to the next worker. */
 function postFresh(port: number, pdu: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
