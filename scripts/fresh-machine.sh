@@ -38,18 +38,25 @@ if ! $PNPM install --frozen-lockfile --reporter=append-only 2>&1 | grep -v 'Fail
   exit 1
 fi
 
-# Ports of their own, so a proxy left on the defaults cannot answer for this one.
-export MM1_PORT=18480 ADMIN_PORT=18490 SIM_PORT=18470 MM7_PORT=18460
+# Ports free right now, chosen by the kernel: any fixed port could be held by a proxy left running (a
+# developer's, another check's), and its /healthz would answer for this one before ours is even built.
+read -r MM1_PORT ADMIN_PORT SIM_PORT MM7_PORT < <(node -e "
+  const net = require('node:net');
+  const one = () => new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port; s.close(() => r(p)); }); });
+  (async () => { const ps = []; while (ps.length < 4) { const p = await one(); if (!ps.includes(p)) ps.push(p); }
+    console.log(ps.join(' ')); })();")
+export MM1_PORT ADMIN_PORT SIM_PORT MM7_PORT
 setsid $PNPM start >"$work/start.log" 2>&1 &
 proxy_pid=$!
 for _ in $(seq 1 240); do
-  if node -e "fetch('http://127.0.0.1:18490/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
+  if node -e "fetch('http://127.0.0.1:$ADMIN_PORT/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
     break
   fi
   kill -0 "$proxy_pid" 2>/dev/null || { cat "$work/start.log"; echo "fresh-machine: FAILED: pnpm start exited"; exit 1; }
   sleep 0.5
 done
 grep -q 'vectorscan' "$work/start.log" && grep 'vectorscan' "$work/start.log" | head -1
-DEMO_PROXY_URL=http://127.0.0.1:18480 DEMO_MM7_URL=http://127.0.0.1:18460 $PNPM demo | tee "$work/demo.log"
+DEMO_PROXY_URL=http://127.0.0.1:$MM1_PORT DEMO_MM7_URL=http://127.0.0.1:$MM7_PORT $PNPM demo | tee "$work/demo.log"
 grep -Eq '^EICAR attachment +BLOCKED' "$work/demo.log" || { echo "fresh-machine: FAILED: demo printed no verdicts"; exit 1; }
 echo "fresh-machine: ok (install, start and demo without the optional Debian packages)"
