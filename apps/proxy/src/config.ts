@@ -85,18 +85,11 @@ const port = (def: string) => integer(def, 0, 65535, 'a port number');
  * reserve memory and connections for a thousand processes.
  */
 export const MAX_WORKERS = 64;
-const workers = z
-  .string()
-  .default('1')
-  .transform((s, ctx) => {
-    if (s.trim().toLowerCase() === 'auto') return Math.min(MAX_WORKERS, Math.max(1, availableParallelism()));
-    const n = /^\s*\d{1,3}\s*$/.test(s) ? Number(s) : NaN;
-    if (!(n >= 1 && n <= MAX_WORKERS)) {
-      ctx.addIssue({ code: 'custom', message: `'${s}' is not a number of workers (1–${MAX_WORKERS} or auto)` });
-      return z.NEVER;
-    }
-    return n;
-  });
+const workers = z.preprocess(
+  (s) => (typeof s === 'string' && s.trim().toLowerCase() === 'auto'
+    ? String(Math.min(MAX_WORKERS, availableParallelism())) : s),
+  integer('1', 1, MAX_WORKERS, 'a number of workers (or auto)'),
+);
 const onOff = (def: 'on' | 'off') => z.enum(['on', 'off']).default(def).transform((v) => v === 'on');
 const list = (s: string | undefined): string[] =>
   (s ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);

@@ -174,24 +174,21 @@ export class Forensics {
         findings, quarantined: false,
       };
     });
-    if (m.transactionId === null || m.transactionId === '') return;
-    if (puts.some((x) => typeof x !== 'boolean')) {
-      // The primary's quarantine answers later: the record says what it took.
-      void Promise.all(puts.map((x) => Promise.resolve(x))).then((took) => {
-        this.remember(m, parts.map((p, i) => ({ ...p, quarantined: took[i] === true })), now);
-      });
-      return;
-    }
-    this.remember(m, parts.map((p, i) => ({ ...p, quarantined: puts[i] === true })), now);
+    const tid = m.transactionId;
+    if (tid === null || tid === '') return;
+    const settle = (took: readonly boolean[]): void =>
+      this.remember(m, tid, parts.map((p, i) => ({ ...p, quarantined: took[i] === true })), now);
+    if (puts.every((x): x is boolean => typeof x === 'boolean')) settle(puts);
+    // The primary's quarantine (WORKERS) answers later: the record says what it took.
+    else void Promise.all(puts.map((x) => Promise.resolve(x))).then(settle);
   }
 
   /** The verdict record into the lookup store (not awaited: a slow store must not hold the message). */
-  private remember(m: FinishedMessage, parts: VerdictPart[], now: number): void {
+  private remember(m: FinishedMessage, tid: string, parts: VerdictPart[], now: number): void {
     const v = m.verdict;
     const time = new Date(now).toISOString();
-    if (m.transactionId === null || m.transactionId === '') return;
     const rec: VerdictRecord = {
-      service: m.service, time, action: m.action, transaction_id: m.transactionId, message_id: m.messageId,
+      service: m.service, time, action: m.action, transaction_id: tid, message_id: m.messageId,
       from: m.from, to: m.to, parts,
     };
     const delivered: DeliveredPart[] = deliveredParts(m.action, v.scanned, v.blockedParts).map((index) => ({ index }));

@@ -40,10 +40,11 @@ const METHODS = {
 
 /** The primary's side: one memory store of each kind, served to every worker. */
 export function primaryStoreTargets(): Record<'counter' | 'quota' | 'verdicts', RpcTarget> {
+  const memory = localStores('memory');
   return {
-    counter: { object: new MemoryStore(), methods: METHODS.counter },
-    quota: { object: new MemoryQuotaStore(), methods: METHODS.quota },
-    verdicts: { object: new MemoryVerdictStore(), methods: METHODS.verdicts },
+    counter: { object: memory.counter(), methods: METHODS.counter },
+    quota: { object: memory.quota(), methods: METHODS.quota },
+    verdicts: { object: memory.verdicts(), methods: METHODS.verdicts },
   };
 }
 

@@ -5,10 +5,8 @@
  * (`vaspQuotaOutcome`, `quotaOutcome`). A failing store follows STATE_STORE_FAILURE, as flood does.
  */
 import {
-  MemoryQuotaStore, checkVaspQuota, indexVaspRules, parseVaspLimits, quotaOutcome,
-  type Outcome, type QuotaStore, type VaspLimits,
+  checkVaspQuota, indexVaspRules, parseVaspLimits, quotaOutcome, type Outcome, type VaspLimits,
 } from '@mmsguard/policy';
-import { RedisQuotaStore } from '@mmsguard/state-redis';
 import type { Exchange } from '../exchange.js';
 import { NO_PART } from '../records.js';
 import type { Parsed } from '../watched-file.js';
@@ -17,11 +15,6 @@ import type { Parsed } from '../watched-file.js';
 export function parseVaspFile(text: string): Parsed<VaspLimits> {
   const { rules, problems } = parseVaspLimits(text);
   return { value: indexVaspRules(rules), problems };
-}
-
-/** Where the buckets live: the STATE_STORE (memory, or the Redis every instance shares). */
-export function quotaStoreFor(store: string): QuotaStore {
-  return store === 'memory' ? new MemoryQuotaStore() : new RedisQuotaStore(store);
 }
 
 export interface QuotaHit {
