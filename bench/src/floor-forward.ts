@@ -6,8 +6,12 @@
  * What it still does, because a proxy may not skip it: refuses a body without Content-Length (411; node:http
  * already refuses Transfer-Encoding together with Content-Length) or above 16 MiB (413), drops hop-by-hop headers,
  * answers 502 when the upstream fails.
- *   FLOOR_PORT (required), UPSTREAM_URL (required, http://host:port)
+ * FLOOR_DIGEST=sha256 adds the one thing CONTRACT §7 makes every scanning proxy do that the floor does not: a
+ * SHA-256 over the bytes it forwards (mmsguard keeps every forwarded part's digest for the verdict lookup and the
+ * retro-hunt). The bench's "floor + SHA-256" row says how much of mmsguard's distance from the floor is that digest.
+ *   FLOOR_PORT (required), UPSTREAM_URL (required, http://host:port), FLOOR_DIGEST (optional: sha256)
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
 
@@ -26,6 +30,11 @@ function endToEnd(h: Readonly<Record<string, string | string[] | undefined>>): H
 }
 
 // The same pool size as mmsguard's UPSTREAM_CONNECTIONS default, so neither waits for a connection the other has.
+const DIGEST = process.env['FLOOR_DIGEST'] ?? '';
+if (DIGEST !== '' && DIGEST !== 'sha256') throw new Error(`FLOOR_DIGEST must be sha256 or unset, not ${DIGEST}`);
+/** The last body's digest: kept, so the work is observable (and not left to an optimiser to drop). */
+export let lastDigest = '';
+
 const upstream = new Pool(process.env['UPSTREAM_URL'] ?? '', { connections: 1024, keepAliveTimeout: 60_000 });
 
 const server = createServer((req, res) => {
@@ -47,6 +56,7 @@ const server = createServer((req, res) => {
     at += chunk.copy(body, at);
   });
   req.on('end', () => {
+    if (DIGEST !== '') lastDigest = createHash('sha256').update(body).digest('hex');
     upstream.request({ method: req.method ?? 'POST', path: req.url ?? '/', headers: endToEnd(req.headers), body })
       .then(async (up) => {
         const reply = Buffer.from(await up.body.arrayBuffer());

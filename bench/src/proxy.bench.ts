@@ -6,6 +6,8 @@
  *   - direct: the trivial upstream alone (reference: the ceiling of the upstream and the load generator);
  *   - nginx (Debian nginx-light), buffering pass-through, 1 worker, no scan;
  *   - Node's floor (src/floor-forward.ts): node:http + undici buffer-and-forward, no decode, no scan, no logs;
+ *   - the floor + SHA-256 of every body (FLOOR_DIGEST): the floor plus the digest CONTRACT §7 requires of every
+ *     forwarded part, so the distance from the floor can be split into that digest and the rest;
  *   - mmsguard, built-in engine; mmsguard + clamd (SCAN_ENGINES=builtin,clamd); mmsguard with WORKERS=2;
  *   - squid (accel, reverse proxy) + c-icap virus_scan (REQMOD) + clamd: the open-source stack an operator
  *     would deploy instead. First checked to scan: an EICAR POST through it must be refused.
@@ -14,9 +16,12 @@
  * Each rep gives every target a warm-up then one run per connection count, so a target is loaded without a pause
  * when measured ("warm"). After the last rep every target is left idle ≥ BENCH_IDLE_SECONDS, then the first
  * min(10, BENCH_DURATION) s of load at the largest connection count are measured ("after idle").
- * Targets whose Debian packages are missing are skipped with a NOTICE. Writes results/proxy.json.
+ * Targets whose Debian packages are missing are skipped with a NOTICE. Writes results/proxy.json (BENCH_OUT).
  *
  *   BENCH_DURATION (s per run, default 10), BENCH_REPS (default 2), BENCH_CONNECTIONS (default "10,100"),
+ *   BENCH_TARGETS (default all: direct,nginx,floor,floor-sha256,builtin,clamd,workers,squid; a comma list runs
+ *   only those, e.g. "floor,floor-sha256,builtin" for more reps of the floor comparison in the same time),
+ *   BENCH_OUT (file name under results/, default proxy.json),
  *   BENCH_WARMUP (s, default BENCH_DURATION), BENCH_IDLE_SECONDS (default 60),
  *   BENCH_NODE_ARGS (node flags of mmsguard, default "--no-memory-reducer": what `pnpm start` runs it with)
  */
@@ -39,6 +44,16 @@ const WARMUP = Number(process.env['BENCH_WARMUP'] ?? DURATION);
 const IDLE = Number(process.env['BENCH_IDLE_SECONDS'] ?? 60);
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '--no-memory-reducer').split(/\s+/).filter((a) => a !== '');
 const IDLE_WINDOW = Math.min(10, DURATION);
+const ALL_TARGETS = ['direct', 'nginx', 'floor', 'floor-sha256', 'builtin', 'clamd', 'workers', 'squid'] as const;
+type TargetId = typeof ALL_TARGETS[number];
+const WANTED = new Set((process.env['BENCH_TARGETS'] ?? ALL_TARGETS.join(',')).split(',').map((t) => t.trim()));
+for (const t of WANTED) {
+  if (!(ALL_TARGETS as readonly string[]).includes(t)) throw new Error(`BENCH_TARGETS: unknown target ${t}`);
+}
+const wanted = (t: TargetId): boolean => WANTED.has(t);
+/** The results file under bench/results: a focused run (BENCH_TARGETS) should not replace the full one. */
+const OUT = process.env['BENCH_OUT'] ?? 'proxy.json';
+if (!/^[\w.-]+\.json$/.test(OUT)) throw new Error(`BENCH_OUT must be a file name ending in .json, not ${OUT}`);
 const C_MAX = Math.max(...CONNS);
 const TICK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 // Built from two halves so this file is not itself an EICAR test file.
@@ -163,34 +178,48 @@ function notice(s: string): void {
 }
 
 /** Every target whose software is here, in the order they are run; the squid stack's scan check on the side. */
+async function startFloor(name: string, upPort: number, env: Record<string, string>): Promise<Target> {
+  const port = await freePort();
+  const floor = start(process.execPath, [join(ROOT, 'bench/dist/floor-forward.js')], {
+    FLOOR_PORT: String(port), UPSTREAM_URL: `http://127.0.0.1:${upPort}`, ...env,
+  });
+  await waitFor(`http://127.0.0.1:${port}/`);
+  return target(name, port, [{ label: 'node', pid: floor.pid as number }]);
+}
+
+const FLOOR = "bare node:http + undici forward (Node's floor)";
+const FLOOR_SHA256 = "Node's floor + SHA-256 of every body";
+
+/** Every target asked for whose software is here, in the order they are run; the squid stack's scan check. */
 async function startTargets(upPort: number, upPid: number,
 ): Promise<{ targets: Target[]; scan: Record<string, number> | null }> {
-  const targets = [target('direct (trivial upstream, reference)', upPort, [{ label: 'upstream', pid: upPid }])];
-  if (existsSync('/usr/sbin/nginx')) {
+  const targets: Target[] = [];
+  if (wanted('direct')) {
+    targets.push(target('direct (trivial upstream, reference)', upPort, [{ label: 'upstream', pid: upPid }]));
+  }
+  if (wanted('nginx') && existsSync('/usr/sbin/nginx')) {
     const n = await startNginx(upPort);
     const name = 'nginx, buffering pass-through (no scan)';
     targets.push(target(name, n.port, [{ label: 'nginx', pid: n.pids['nginx'] ?? 0 }]));
   }
-  else notice('nginx not installed (apt-get install nginx-light): nginx row not measured');
-  const floorPort = await freePort();
-  const floor = start(process.execPath, [join(ROOT, 'bench/dist/floor-forward.js')], {
-    FLOOR_PORT: String(floorPort), UPSTREAM_URL: `http://127.0.0.1:${upPort}`,
-  });
-  await waitFor(`http://127.0.0.1:${floorPort}/`);
-  const floorName = "bare node:http + undici forward (Node's floor)";
-  targets.push(target(floorName, floorPort, [{ label: 'node', pid: floor.pid as number }]));
-  targets.push(await startMmsguard('mmsguard, built-in engine', upPort, {}));
-  if (findClamd() === null) notice('clamd not installed (apt-get install clamav-daemon): clamd rows not measured');
-  else clamd = await startLocalClamd({ databaseDir: join(ROOT, 'packages/scan-clamd/signatures') });
-  if (clamd !== null) {
+  else if (wanted('nginx')) notice('nginx not installed (apt-get install nginx-light): nginx row not measured');
+  if (wanted('floor')) targets.push(await startFloor(FLOOR, upPort, {}));
+  if (wanted('floor-sha256')) targets.push(await startFloor(FLOOR_SHA256, upPort, { FLOOR_DIGEST: 'sha256' }));
+  if (wanted('builtin')) targets.push(await startMmsguard('mmsguard, built-in engine', upPort, {}));
+  const needClamd = wanted('clamd') || wanted('squid');
+  if (needClamd && findClamd() === null) {
+    notice('clamd not installed (apt-get install clamav-daemon): clamd rows not measured');
+  } else if (needClamd) clamd = await startLocalClamd({ databaseDir: join(ROOT, 'packages/scan-clamd/signatures') });
+  if (clamd !== null && wanted('clamd')) {
     const env = { SCAN_ENGINES: 'builtin,clamd', CLAMD_ADDRESS: `unix:${clamd.socket}` };
     const t = await startMmsguard('mmsguard + clamd', upPort, env);
     targets.push({ ...t, components: [...t.components, { label: 'clamd', pid: clamd.pid }] });
   }
-  const workers = await startMmsguard('mmsguard, WORKERS=2', upPort, { WORKERS: '2' }).catch((e: unknown) => {
-    notice(`mmsguard with WORKERS=2 did not start (${String(e)}): row not measured`);
-    return null;
-  });
+  const workers = !wanted('workers') ? null
+    : await startMmsguard('mmsguard, WORKERS=2', upPort, { WORKERS: '2' }).catch((e: unknown) => {
+      notice(`mmsguard with WORKERS=2 did not start (${String(e)}): row not measured`);
+      return null;
+    });
   if (workers !== null) {
     // A build without WORKERS ignores the variable and serves alone: that would be the single-process row again.
     // The primary forks the first worker, then the rest, each when the one before is up: seconds on a busy box.
@@ -201,6 +230,7 @@ async function startTargets(upPort: number, upPid: number,
     if (n >= 2) targets.push(workers);
     else notice(`apps/proxy forked ${n} of 2 workers for WORKERS=2 in 20 s: row not measured`);
   }
+  if (!wanted('squid')) return { targets, scan: null };
   const missing = ['squid', 'c-icap', 'libc-icap-mod-virus-scan'].filter((p) => dpkgVersion(p) === null);
   if (clamd === null) missing.push('clamav-daemon');
   if (missing.length > 0 || clamd === null) {
@@ -281,13 +311,15 @@ function report(targets: Target[], runs: Run[], scan: Record<string, number> | n
   const find = (prefix: string, c: number, phase: Run['phase']): Row | undefined =>
     rows.find((s) => s.target.startsWith(prefix) && s.connections === c && s.phase === phase);
   const ratios = rows.filter((s) => s.target.startsWith('mmsguard')).map((s) => {
-    const floor = find('bare node', s.connections, s.phase);
+    const floor = find(FLOOR, s.connections, s.phase);
+    const floorDigest = find(FLOOR_SHA256, s.connections, s.phase);
     const nginx = find('nginx', s.connections, s.phase);
     return {
       target: s.target, phase: s.phase, connections: s.connections,
       cpu_vs_floor: ratio(s.cpu_us_per_msg, floor?.cpu_us_per_msg),
       // mmsguard's own processes only: clamd's CPU is the same work whoever asks it.
       mmsguard_only_cpu_vs_floor: ratio(s.cpu_us_per_msg_by['mmsguard'], floor?.cpu_us_per_msg),
+      cpu_vs_floor_sha256: ratio(s.cpu_us_per_msg, floorDigest?.cpu_us_per_msg),
       cpu_vs_nginx: ratio(s.cpu_us_per_msg, nginx?.cpu_us_per_msg), p99_vs_nginx: ratio(s.p99, nginx?.p99),
       rps_vs_nginx: ratio(s.rps, nginx?.rps),
     };
@@ -300,7 +332,7 @@ function report(targets: Target[], runs: Run[], scan: Record<string, number> | n
     };
   });
   const out = {
-    bench: 'proxy', date: new Date().toISOString(),
+    bench: 'proxy', targets: [...WANTED], date: new Date().toISOString(),
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavg_start: loadStart, loadavg_end: loadavg(),
     },
@@ -312,7 +344,7 @@ function report(targets: Target[], runs: Run[], scan: Record<string, number> | n
     notices, squid_scan_check: scan, summary: rows, ratios, after_idle_vs_warm: afterIdleVsWarm, runs,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/proxy.json'), `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results', OUT), `${JSON.stringify(out, null, 2)}\n`);
   const table = (head: string[], lines: (string | number | null)[][]): void => {
     console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
     for (const l of lines) console.log(`| ${l.map((x) => x ?? '—').join(' | ')} |`);
@@ -324,10 +356,10 @@ function report(targets: Target[], runs: Run[], scan: Record<string, number> | n
       Object.keys(s.cpu_us_per_msg_by).length < 2 ? ''
         : Object.entries(s.cpu_us_per_msg_by).map(([k, v]) => `${k} ${v}`).join(', '),
     ]));
-  table(['mmsguard target', 'phase', 'conns', 'CPU ÷ floor', 'mmsguard only ÷ floor', 'CPU ÷ nginx', 'p99 ÷ nginx',
-    'req/s ÷ nginx'],
-    ratios.map((r) => [r.target, r.phase, r.connections, r.cpu_vs_floor, r.mmsguard_only_cpu_vs_floor, r.cpu_vs_nginx,
-      r.p99_vs_nginx, r.rps_vs_nginx]));
+  table(['mmsguard target', 'phase', 'conns', 'CPU ÷ floor', 'mmsguard only ÷ floor', 'CPU ÷ (floor + SHA-256)',
+    'CPU ÷ nginx', 'p99 ÷ nginx', 'req/s ÷ nginx'],
+    ratios.map((r) => [r.target, r.phase, r.connections, r.cpu_vs_floor, r.mmsguard_only_cpu_vs_floor,
+      r.cpu_vs_floor_sha256, r.cpu_vs_nginx, r.p99_vs_nginx, r.rps_vs_nginx]));
   table([`after idle ÷ warm, c${C_MAX}`, 'req/s', 'CPU/msg'], afterIdleVsWarm.map((w) => [w.target, w.rps, w.cpu]));
   for (const n of notices) console.log(`NOTICE: ${n}`);
 }
