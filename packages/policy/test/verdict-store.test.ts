@@ -51,6 +51,44 @@ describe('MemoryVerdictStore', () => {
     expect(s.bytes).toBe(2 * JSON.stringify(one).length);
   });
 
+  // The accounting above (bytes) was right while the eviction FIFO kept every record ever written reachable: the
+  // heap grew ~1.6 KB per message without bound. What the store references must follow what it holds.
+  describe('references no more than it holds (eviction slots are freed)', () => {
+    const BOUND = 2 * 1024 + 64;
+
+    it('one id written again and again, with one digest delivered each time', async () => {
+      const s = new MemoryVerdictStore({ maxPerTransaction: 16, maxDeliveriesPerDigest: 64 });
+      const t0 = Date.now();
+      const one = verdictRecord('same', t0, [verdictPart(0, 'x')]);
+      for (let i = 0; i < 20_000; i++) await s.put(one, HOUR, t0 + i, [{ index: 0 }]);
+      expect(s.slots.records).toBeLessThanOrEqual(BOUND);
+      expect(s.slots.deliveries).toBeLessThanOrEqual(BOUND);
+      expect(await s.get('same', t0 + 20_000)).toHaveLength(16);
+      const found = await s.findDelivered([{ algo: 'sha256', hash: digest('sha256', 'x') }], t0 + 20_000);
+      expect(found).toHaveLength(64);
+    });
+
+    it('new ids evicted by maxBytes and maxDeliveries', async () => {
+      const s = new MemoryVerdictStore({ maxBytes: 50_000, maxDeliveries: 100 });
+      const t0 = Date.now();
+      for (let i = 0; i < 20_000; i++) {
+        await s.put(verdictRecord(`t${i}`, t0, [verdictPart(0, `c${i}`)]), HOUR, t0 + i, [{ index: 0 }]);
+      }
+      expect(s.slots.records).toBeLessThanOrEqual(BOUND);
+      expect(s.slots.deliveries).toBeLessThanOrEqual(BOUND);
+      expect(await s.get('t19999', t0 + 20_000)).toHaveLength(1);
+      expect(await s.get('t0', t0 + 20_000)).toEqual([]);
+    });
+
+    it('ids that expire', async () => {
+      const s = new MemoryVerdictStore();
+      const t0 = Date.now();
+      for (let i = 0; i < 20_000; i++) await s.put(verdictRecord(`t${i}`, t0, [verdictPart(0, 'x')]), 10, t0 + i * 20);
+      expect(s.slots.records).toBeLessThanOrEqual(BOUND);
+      expect(s.bytes).toBe(JSON.stringify(verdictRecord('t19999', t0, [verdictPart(0, 'x')])).length);
+    });
+  });
+
   it('refuses limits out of range', () => {
     const INVALID = expect.objectContaining({ code: VerdictStoreErrorCode.INVALID }) as Error;
     expect(() => new MemoryVerdictStore({ maxPerTransaction: 0 })).toThrow(INVALID);
