@@ -27,18 +27,18 @@ export async function waitFor(url: string): Promise<void> {
 }
 
 /** A 300 KB m-send-req: a text part and an incompressible "photo". */
-export function body300k(): Buffer {
+export function body300k(transactionId = 'bench'): Buffer {
   const img = new Uint8Array(300 * 1024 - 600);
   for (let i = 0; i < img.length; i++) img[i] = (i * 2654435761) >>> 24;
-  return sendReqWith(img, 'image/jpeg', 'p.jpg');
+  return sendReqWith(img, 'image/jpeg', 'p.jpg', transactionId);
 }
 
 /** An m-send-req with a text part and `data` as a second part. */
-export function sendReqWith(data: Uint8Array, mediaType: string, name: string): Buffer {
+export function sendReqWith(data: Uint8Array, mediaType: string, name: string, transactionId = 'bench'): Buffer {
   return Buffer.from(encode({
     headers: [
       { type: 'well-known', code: 0x0c, name: '', value: { kind: 'octet', value: 0x80 } },
-      { type: 'well-known', code: 0x18, name: '', value: { kind: 'text', value: 'bench' } },
+      { type: 'well-known', code: 0x18, name: '', value: { kind: 'text', value: transactionId } },
       { type: 'well-known', code: 0x0d, name: '', value: { kind: 'octet', value: 0x92 } },
       { type: 'well-known', code: 0x09, name: '', value: { kind: 'from', address: null } },
       { type: 'well-known', code: 0x17, name: '', value: { kind: 'encoded-string', value: { text: '+4790000000/TYPE=PLMN', charset: null } } },
