@@ -112,6 +112,16 @@ describe('ClamAV signature files', () => {
     await expect(loadSignatureFiles([f])).rejects.toBeInstanceOf(ScanError);
   });
 
+  it('loads a hash file of ClamAV size (300,000 lines: more than one call may take as arguments)', async () => {
+    const f = join(tmp, 'big.hsb');
+    const n = 300_000;
+    const lines = Array.from({ length: n }, (_, i) => `${i.toString(16).padStart(64, '0')}:${100 + (i % 50)}:Big.${i}`);
+    writeFileSync(f, lines.join('\n'));
+    const set = await loadSignatureFiles([f]);
+    expect(set.hashes).toHaveLength(n);
+    expect(set.hashes[n - 1]).toMatchObject({ algo: 'sha256', size: 100 + ((n - 1) % 50), name: `Big.${n - 1}` });
+  });
+
   it('refuses unreadable files and unknown file types', async () => {
     const missing = loadSignatureFiles([join(tmp, 'missing.ndb')]);
     await expect(missing).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE_IO' });

@@ -126,9 +126,11 @@ export async function loadSignatureFiles(files: readonly string[]): Promise<Sign
       throw new ScanError(ScanErrorCode.SIGNATURE_IO, `cannot read signature file ${file}: ${code}`);
     }
     const r = parseSignatureText(file, bytes.toString('utf8'));
-    hashes.push(...r.set.hashes);
-    bodies.push(...r.set.bodies);
-    problems.push(...r.problems);
+    // Not push(...list): a spread passes every element as an argument, and ClamAV's hash files hold more
+    // lines than V8's argument limit (~120,000; a 200,000-line .hsb failed the start with a RangeError).
+    for (const h of r.set.hashes) hashes.push(h);
+    for (const b of r.set.bodies) bodies.push(b);
+    for (const p of r.problems) problems.push(p);
     // Hashed from the bytes parsed, not read again: the file may change between two reads.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     infos.push({ path: file, sha256, signatures: r.set.hashes.length + r.set.bodies.length, kinds: kindsOf(r.set) });
