@@ -42,7 +42,8 @@ export function hashSignaturesOf(engines: readonly ScanEngine[]): readonly HashS
 
 async function builtinEngine(cfg: ScanConfig): Promise<ScanEngine> {
   const set = await loadSignatureFiles(cfg.signatureFiles);
-  const engine = new BuiltinEngine(set);
+  // Vectorscan compiles on the thread pool: a reload with 10,000 .ndb signatures took the event loop for seconds.
+  const engine = await BuiltinEngine.create(set);
   hashes.set(engine, set.hashes);
   return engine;
 }

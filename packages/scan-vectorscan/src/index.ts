@@ -11,11 +11,18 @@ export interface VectorscanDatabase {
 }
 
 export interface VectorscanBinding {
+  /** Compiles on the calling (main) thread: for tests and benches; a server uses compileAsync. */
   compile(expressions: readonly string[]): VectorscanDatabase;
+  /**
+   * Compiles on libuv's thread pool (10,000 patterns take seconds): the event loop keeps serving meanwhile.
+   * A refused expression rejects with the same error as compile: `expression` is its index.
+   */
+  compileAsync(expressions: readonly string[]): Promise<VectorscanDatabase>;
 }
 
 interface Native {
   Database: new (expressions: readonly string[]) => VectorscanDatabase;
+  compileAsync(expressions: readonly string[]): Promise<VectorscanDatabase>;
 }
 
 let cached: VectorscanBinding | null | undefined;
@@ -25,7 +32,11 @@ export function loadVectorscan(): VectorscanBinding | null {
   try {
     const require = createRequire(import.meta.url);
     const native = require('../native/build/Release/vectorscan.node') as Native;
-    cached = { compile: (expressions) => new native.Database(expressions) };
+    cached = {
+      compile: (expressions) => new native.Database(expressions),
+      // async: a malformed argument rejects like a refused expression instead of throwing on the call.
+      compileAsync: async (expressions) => native.compileAsync(expressions),
+    };
   } catch {
     cached = null;
   }

@@ -53,7 +53,7 @@ describe.skipIf(binding === null)('Vectorscan matcher', () => {
         const { set, problems } = parseSignatureText('p.ndb', pats.map((p, i) => `S${i}:0:*:${p}`).join('\n'));
         expect(problems).toEqual([]);
         const js = new BodyMatcher(set.bodies).match(data, () => true);
-        const native = new NativeBodyMatcher(set.bodies, binding!).match(data, () => true);
+        const native = NativeBodyMatcher.build(set.bodies, binding!).match(data, () => true);
         expect(native !== null, pats.join(' ')).toBe(js !== null);
       }),
       { numRuns: 1000 },
@@ -68,6 +68,47 @@ describe.skipIf(binding === null)('Vectorscan matcher', () => {
     const d = new Uint8Array(randomBytes(8192));
     d.set(sigs[4242] as Uint8Array, 100);
     expect(engine.scanSync(d)).toEqual({ kind: 'infected', name: 'Big.4242' });
+  });
+
+  it('compiles off the event loop: the loop keeps turning while 10,000 signatures compile (create)', async () => {
+    const sigs = Array.from({ length: 10_000 }, () => randomBytes(16));
+    const { set } = parseSignatureText('big.ndb', sigs.map((s, i) => `Big.${i}:0:*:${s.toString('hex')}`).join('\n'));
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      turns++;
+      if (!done) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const engine = await BuiltinEngine.create(set).finally(() => {
+      done = true;
+    });
+    // A compile on the main thread lets no setImmediate run before it returns (it was so before create).
+    expect(turns).toBeGreaterThan(1);
+    expect(engine.matcherKind).toBe('vectorscan');
+    const d = new Uint8Array(randomBytes(8192));
+    d.set(sigs[17] as Uint8Array, 4000);
+    expect(engine.scanSync(d)).toEqual({ kind: 'infected', name: 'Big.17' });
+  });
+
+  it('compileAsync refuses what compile refuses, naming the expression (the retry loop depends on it)', async () => {
+    // Hyperscan refuses back-references (PCRE features it does not support).
+    const exprs = ['\\x41\\x42', '(a)\\1', '\\x43'];
+    expect(() => binding!.compile(exprs)).toThrow(expect.objectContaining({ expression: 1 }) as Error);
+    await expect(binding!.compileAsync(exprs)).rejects.toMatchObject({ expression: 1 });
+    await expect(binding!.compileAsync([1] as unknown as string[])).rejects.toThrow(TypeError);
+  });
+
+  it('agrees with the thread-pool compile on random patterns (compile vs build)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(pattern, { minLength: 1, maxLength: 5 }), smallAlphabetData, async (pats, data) => {
+        const { set } = parseSignatureText('p.ndb', pats.map((p, i) => `S${i}:0:*:${p}`).join('\n'));
+        const sync = NativeBodyMatcher.build(set.bodies, binding!).match(data, () => true);
+        const pooled = (await NativeBodyMatcher.compile(set.bodies, binding!)).match(data, () => true);
+        expect(pooled, pats.join(' ')).toBe(sync);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('scans an empty part (regression: hs_scan refused the null pointer of an empty typed array)', () => {
