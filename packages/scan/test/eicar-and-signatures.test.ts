@@ -117,9 +117,31 @@ describe('ClamAV signature files', () => {
     const n = 300_000;
     const lines = Array.from({ length: n }, (_, i) => `${i.toString(16).padStart(64, '0')}:${100 + (i % 50)}:Big.${i}`);
     writeFileSync(f, lines.join('\n'));
-    const set = await loadSignatureFiles([f]);
-    expect(set.hashes).toHaveLength(n);
-    expect(set.hashes[n - 1]).toMatchObject({ algo: 'sha256', size: 100 + ((n - 1) % 50), name: `Big.${n - 1}` });
+    // Parsing and indexing take turns with the event loop (a reload must not stall the messages in flight).
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      turns++;
+      if (!done) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const loaded = await loadSignatureFiles([f]);
+    const parseTurns = turns;
+    const engine = await BuiltinEngine.create(loaded).finally(() => {
+      done = true;
+    });
+    expect(loaded.hashes).toHaveLength(n);
+    expect(loaded.hashes[n - 1]).toMatchObject({ algo: 'sha256', size: 100 + ((n - 1) % 50), name: `Big.${n - 1}` });
+    expect(loaded.files?.[0]).toMatchObject({ signatures: n, kinds: ['sha256'] });
+    // 300,000 lines are 15 slices of parsing and 15 of indexing: at least one turn between two slices.
+    expect(parseTurns).toBeGreaterThanOrEqual(14);
+    expect(turns - parseTurns).toBeGreaterThanOrEqual(14);
+    expect(engine.stats.hashSignatures).toBe(n);
+    const data = new Uint8Array(100 + (7 % 50));
+    const digest = createHash('sha256').update(data).digest('hex');
+    const { set: one } = parseSignatureText('one.hsb', `${digest}:${data.length}:One.Sig`);
+    expect((await BuiltinEngine.create({ hashes: [...loaded.hashes, ...one.hashes], bodies: [] })).scanSync(data))
+      .toEqual({ kind: 'infected', name: 'One.Sig' });
   });
 
   it('refuses unreadable files and unknown file types', async () => {

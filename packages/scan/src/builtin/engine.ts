@@ -4,16 +4,14 @@
  * synchronous CPU work, so it runs to completion once started (its cost is
  * bounded by the target size; see bench/).
  */
-import { createHash } from 'node:crypto';
 import type { EngineInfo, ScanEngine, ScanOutcome, ScanTarget } from '../types.js';
 import { CLEAN } from '../types.js';
 import { EICAR_NAME, isEicar } from './eicar.js';
 import { loadVectorscan } from '@mmsguard/scan-vectorscan';
 import { BodyMatcher, type TargetFilter } from './matcher.js';
+import { HashIndex } from './hash-index.js';
 import { NativeBodyMatcher } from './native-matcher.js';
-import { loadSignatureFiles, type HashSignature, type SignatureSet } from './signatures.js';
-
-type Algo = HashSignature['algo'];
+import { loadSignatureFiles, type SignatureSet } from './signatures.js';
 
 export interface BuiltinOptions {
   /** Use the Vectorscan addon when it is built (default true); false forces the JavaScript matcher. */
@@ -37,10 +35,7 @@ const wantsNative = (sigs: SignatureSet, opts: BuiltinOptions): boolean =>
 
 export class BuiltinEngine implements ScanEngine {
   readonly name = 'builtin';
-  private readonly bySize = new Map<number, Map<string, string>>();
-  private readonly anySize = new Map<string, string>();
-  private readonly algosBySize = new Map<number, Set<Algo>>();
-  private readonly anyAlgos = new Set<Algo>();
+  private readonly hashes: HashIndex;
   private readonly matcher: {
     readonly size: number;
     readonly slowCount: number;
@@ -53,28 +48,16 @@ export class BuiltinEngine implements ScanEngine {
 
   /**
    * Builds the engine here and now; with the Vectorscan addon that compiles every body signature on this thread
-   * (seconds for 10,000). A server uses `create`, which compiles off the event loop. `compiled`: a matcher
-   * `create` made for these signatures.
+   * (seconds for 10,000). A server uses `create`, which does the slow parts off the event loop or in slices.
+   * `prepared`: what `create` built for these signatures.
    */
   constructor(
-    sigs: SignatureSet = { hashes: [], bodies: [] }, opts: BuiltinOptions = {}, compiled?: NativeBodyMatcher,
+    sigs: SignatureSet = { hashes: [], bodies: [] }, opts: BuiltinOptions = {},
+    prepared: { readonly hashes?: HashIndex; readonly matcher?: NativeBodyMatcher } = {},
   ) {
-    for (const h of sigs.hashes) {
-      const key = `${h.algo}:${h.hash}`;
-      if (h.size === null) {
-        this.anySize.set(key, h.name);
-        this.anyAlgos.add(h.algo);
-      } else {
-        let m = this.bySize.get(h.size);
-        if (m === undefined) this.bySize.set(h.size, (m = new Map<string, string>()));
-        m.set(key, h.name);
-        let a = this.algosBySize.get(h.size);
-        if (a === undefined) this.algosBySize.set(h.size, (a = new Set<Algo>()));
-        a.add(h.algo);
-      }
-    }
-    const native = compiled !== undefined || !wantsNative(sigs, opts) ? null : loadVectorscan();
-    this.matcher = compiled
+    this.hashes = prepared.hashes ?? HashIndex.buildSync(sigs.hashes);
+    const native = prepared.matcher !== undefined || !wantsNative(sigs, opts) ? null : loadVectorscan();
+    this.matcher = prepared.matcher
       ?? (native !== null ? NativeBodyMatcher.build(sigs.bodies, native) : new BodyMatcher(sigs.bodies));
     this.matcherKind = this.matcher instanceof NativeBodyMatcher ? 'vectorscan' : 'js';
     const files = (sigs.files ?? []).map((f) => Object.freeze({ ...f, kinds: Object.freeze([...f.kinds]) }));
@@ -83,11 +66,17 @@ export class BuiltinEngine implements ScanEngine {
     });
   }
 
-  /** The engine, its Vectorscan database compiled on libuv's thread pool (the event loop keeps turning). */
+  /**
+   * The engine without taking the event loop for long: the Vectorscan database compiles on libuv's thread pool
+   * while the hash signatures are indexed a slice per turn.
+   */
   static async create(sigs: SignatureSet, opts: BuiltinOptions = {}): Promise<BuiltinEngine> {
     const native = wantsNative(sigs, opts) ? loadVectorscan() : null;
-    const compiled = native === null ? undefined : await NativeBodyMatcher.compile(sigs.bodies, native);
-    return new BuiltinEngine(sigs, opts, compiled);
+    const [hashes, matcher] = await Promise.all([
+      HashIndex.build(sigs.hashes),
+      native === null ? undefined : NativeBodyMatcher.compile(sigs.bodies, native),
+    ]);
+    return new BuiltinEngine(sigs, opts, matcher === undefined ? { hashes } : { hashes, matcher });
   }
 
   static async fromFiles(files: readonly string[], opts: BuiltinOptions = {}): Promise<BuiltinEngine> {
@@ -97,10 +86,8 @@ export class BuiltinEngine implements ScanEngine {
   get stats(): {
     hashSignatures: number; bodySignatures: number; slowBodySignatures: number; matcher: 'vectorscan' | 'js';
   } {
-    let hashes = this.anySize.size;
-    for (const m of this.bySize.values()) hashes += m.size;
     return {
-      hashSignatures: hashes, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount,
+      hashSignatures: this.hashes.count, bodySignatures: this.matcher.size, slowBodySignatures: this.matcher.slowCount,
       matcher: this.matcherKind,
     };
   }
@@ -120,7 +107,7 @@ export class BuiltinEngine implements ScanEngine {
 
   scanSync(data: Uint8Array): ScanOutcome {
     if (isEicar(data)) return { kind: 'infected', name: EICAR_NAME };
-    const hash = this.hashLookup(data);
+    const hash = this.hashes.lookup(data);
     if (hash !== null) return { kind: 'infected', name: hash };
     const body = this.matcher.match(data, (t) => this.acceptsTarget(t, data));
     if (body !== null) return { kind: 'infected', name: body };
@@ -143,17 +130,5 @@ export class BuiltinEngine implements ScanEngine {
       default:
         return true;
     }
-  }
-
-  private hashLookup(data: Uint8Array): string | null {
-    const sized = this.bySize.get(data.length);
-    const algos = new Set<Algo>(this.anyAlgos);
-    for (const a of this.algosBySize.get(data.length) ?? []) algos.add(a);
-    for (const algo of algos) {
-      const key = `${algo}:${createHash(algo).update(data).digest('hex')}`;
-      const name = sized?.get(key) ?? this.anySize.get(key);
-      if (name !== undefined) return name;
-    }
-    return null;
   }
 }
