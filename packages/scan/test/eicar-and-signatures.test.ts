@@ -144,6 +144,27 @@ describe('ClamAV signature files', () => {
       .toEqual({ kind: 'infected', name: 'One.Sig' });
   });
 
+  it('reads a file of many 1 MiB chunks as one text: same signatures, same line numbers (split points)', async () => {
+    // ~5 MiB of CRLF lines with bad lines scattered (some land right after a chunk boundary) and comments.
+    const lines: string[] = [];
+    for (let i = 0; i < 70_000; i++) {
+      const h = createHash('sha256').update(String(i)).digest('hex');
+      lines.push(i % 9_973 === 0 ? `zz${h}:1:Bad.${i}` : i % 5_000 === 1 ? `# comment ${i}` : `${h}:${i}:H.${i}`);
+    }
+    const text = lines.join('\r\n');
+    const f = join(tmp, 'chunks.hsb');
+    writeFileSync(f, text);
+    const whole = parseSignatureText(f, text);
+    expect(whole.problems.length).toBeGreaterThan(5);
+    const err = await loadSignatureFiles([f]).then(() => null, (e: unknown) => e as Error);
+    const listed = [...(err?.message ?? '').matchAll(/chunks\.hsb:(\d+):/g)].map((m) => Number(m[1]));
+    expect(listed).toEqual(whole.problems.map((p) => p.line));
+    const good = join(tmp, 'chunks-good.hsb');
+    const goodText = lines.filter((l) => !l.startsWith('zz')).join('\n');
+    writeFileSync(good, goodText);
+    expect((await loadSignatureFiles([good])).hashes).toEqual(parseSignatureText(good, goodText).set.hashes);
+  });
+
   it('refuses unreadable files and unknown file types', async () => {
     const missing = loadSignatureFiles([join(tmp, 'missing.ndb')]);
     await expect(missing).rejects.toMatchObject({ code: 'MMS_ERR_SCAN_SIGNATURE_IO' });
