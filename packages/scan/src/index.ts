@@ -7,6 +7,7 @@ export {
   scanTargets, scanWithEngine, type EngineResult, type OrchestratorOptions, type TargetResult,
 } from './orchestrator.js';
 export { BuiltinEngine, type BuiltinOptions } from './builtin/engine.js';
+export { digestOf, type DigestAlgo } from './digest.js';
 export { NativeBodyMatcher, patternToRegex } from './builtin/native-matcher.js';
 export { EICAR_NAME, eicarBytes, isEicar } from './builtin/eicar.js';
 export { BodyMatcher } from './builtin/matcher.js';

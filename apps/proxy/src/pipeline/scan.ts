@@ -8,9 +8,8 @@
  * process-wide pool (issue 14 class 11). Which targets a message has is the adapter's business
  * (protocols/mm1.ts, protocols/mm7.ts); what the findings mean is policy's.
  */
-import { createHash } from 'node:crypto';
 import {
-  ExpansionBudget, containerKind, detectFileType, hasZipStructures, inspectTarget, mismatchName, transferDecodings,
+  ExpansionBudget, containerKind, detectFileType, digestOf, hasZipStructures, inspectTarget, mismatchName, transferDecodings,
   transferEncodingName, type Finding, type InspectReport, type ScanEngine,
 } from '@mmsguard/scan';
 
@@ -44,19 +43,12 @@ export interface ScanSettings {
   readonly expansion?: ExpansionBudget;
 }
 
-const partHashes = new WeakMap<Uint8Array, string>();
-
 /**
- * SHA-256 (hex) of a target's bytes as carried, computed once per target: the verdict cache's content key
- * (inspect.ts), the UTM records and the verdict store all ask for it, and a 300 KiB part costs ~180 µs.
+ * SHA-256 (hex) of a target's bytes as carried, computed once per target (scan's digest memo): the verdict cache's
+ * content key (inspect.ts), the UTM records, the verdict store and the built-in engine's hash signatures all ask.
  */
 export function partSha256(data: Uint8Array): string {
-  let hex = partHashes.get(data);
-  if (hex === undefined) {
-    hex = createHash('sha256').update(data).digest('hex');
-    partHashes.set(data, hex);
-  }
-  return hex;
+  return digestOf(data, 'sha256');
 }
 
 export interface Leaf {

@@ -4,7 +4,7 @@
  * yielding the event loop between them: ClamAV's hash files run to a million lines, about two seconds of
  * indexing, which a reload must not take from the messages in flight.
  */
-import { createHash } from 'node:crypto';
+import { digestOf } from '../digest.js';
 import type { HashSignature } from './signatures.js';
 
 type Algo = HashSignature['algo'];
@@ -65,7 +65,7 @@ export class HashIndex {
     const algos = new Set<Algo>(this.anyAlgos);
     for (const a of this.algosBySize.get(data.length) ?? []) algos.add(a);
     for (const algo of algos) {
-      const key = `${algo}:${createHash(algo).update(data).digest('hex')}`;
+      const key = `${algo}:${digestOf(data, algo)}`;
       const name = sized?.get(key) ?? this.anySize.get(key);
       if (name !== undefined) return name;
     }
