@@ -9,8 +9,8 @@
  * (protocols/mm1.ts, protocols/mm7.ts); what the findings mean is policy's.
  */
 import {
-  ExpansionBudget, containerKind, detectFileType, digestOf, hasZipStructures, inspectTarget, mismatchName, transferDecodings,
-  transferEncodingName, type Finding, type InspectReport, type ScanEngine,
+  ExpansionBudget, containerKind, detectFileType, digestOf, hasZipStructures, inspectTarget, mismatchName,
+  transferDecodings, transferEncodingName, type Finding, type InspectReport, type ScanEngine,
 } from '@mmsguard/scan';
 
 export interface ScannedPart {
