@@ -57,6 +57,13 @@ describe('VASP form submission', () => {
     expect(v).toMatchObject({ service: 'MM7', action: 'forwarded', msgtype: 'SubmitReq', status: 200 });
   });
 
+  it('posts the SubmitReq to MM7_UPSTREAM_URL as written, its path included (not that path plus "/")', async () => {
+    const s = await stack({ MM7_UPSTREAM_URL: '{SIM}/mmsc/mm7?vasp=1' });
+    const r = await postForm(s, form(base, [{ name: 'a.txt', type: 'text/plain', data: Buffer.from('hi') }]));
+    expect(r.status).toBe(200);
+    expect(s.sim.received.at(-1)?.url).toBe('/mmsc/mm7?vasp=1');
+  });
+
   it('refuses an EICAR file with 422 and the findings; nothing reaches the MMSC; UTM record as MM7', async () => {
     const s = await stack();
     const r = await postForm(s, form(base, [{ name: 'eicar.com', type: 'application/octet-stream', data: EICAR }]));

@@ -30,12 +30,15 @@ function url(app: FastifyInstance): string {
   return `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`;
 }
 
+/** `env` values may say `{SIM}` for the simulator's URL (its port is known only once it listens). */
 export async function startStack(env: Record<string, string> = {}, upstreamOverride?: string): Promise<Stack> {
   const sim = buildSim();
   await sim.app.listen({ host: '127.0.0.1', port: 0 });
   const simUrl = url(sim.app);
+  const expanded = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replaceAll('{SIM}', simUrl)]));
   const config = parseConfig({
-    HOST: '127.0.0.1', MM1_PORT: '0', MM7_PORT: '0', ADMIN_PORT: '0', MM1_UPSTREAM_URL: upstreamOverride ?? simUrl, ...env,
+    HOST: '127.0.0.1', MM1_PORT: '0', MM7_PORT: '0', ADMIN_PORT: '0', MM1_UPSTREAM_URL: upstreamOverride ?? simUrl,
+    ...expanded,
   });
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];

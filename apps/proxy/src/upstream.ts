@@ -56,6 +56,7 @@ export function classify(e: unknown): UpstreamFailure {
 
 export interface UpstreamRequest {
   readonly method: 'GET' | 'POST';
+  /** The client's path (appended to the upstream URL's path), or '' for the upstream URL itself. */
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
   readonly body?: Uint8Array | Readable | null;
@@ -68,12 +69,15 @@ export class Upstream {
   readonly host: string;
   readonly port: number;
   private readonly basePath: string;
+  /** The URL's own path and query: where requests of our own go (path ''). */
+  private readonly self: string;
 
   constructor(baseUrl: string, private readonly timeoutMs: number, connections = 1024) {
     const u = new URL(baseUrl);
     this.host = u.hostname;
     this.port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
     this.basePath = u.pathname.replace(/\/+$/, '');
+    this.self = `${u.pathname}${u.search}`;
     this.pool = new Pool(u.origin, {
       connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: Math.min(timeoutMs, 10_000),
     });
@@ -87,7 +91,9 @@ export class Upstream {
     if (spans().on) for (const h of TRACE_HEADERS) delete headers[h];
     return this.pool.request({
       method: r.method,
-      path: `${this.basePath}${r.path}`,
+      // '' is the upstream URL itself (a request of our own, like the form's SubmitReq); any other path is the
+      // client's, appended to the URL's path.
+      path: r.path === '' ? this.self : `${this.basePath}${r.path}`,
       headers,
       body: r.body ?? null,
       headersTimeout: this.timeoutMs,

@@ -114,7 +114,8 @@ class FormRequest implements Adapter {
     let xml: string;
     try {
       res = await ctx.mm7Upstream.request({
-        method: 'POST', path: '/', body, contentLength: body.length,
+        // To MM7_UPSTREAM_URL as written (CONTRACT §9), path and all: not that path plus '/'.
+        method: 'POST', path: '', body, contentLength: body.length,
         headers: { 'content-type': this.transfer.contentType, soapaction: '""' },
       });
       xml = await readCapped(res, MAX_RSP_BYTES);
