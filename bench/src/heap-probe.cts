@@ -6,6 +6,8 @@
  * whatever garbage the last collection left. CommonJS because --require loads it before the proxy's ESM entry.
  * The proxy must run as one process: with WORKERS set, its cluster primary uses SIGUSR2 for a rolling restart.
  */
+// A --require preload is CommonJS, where verbatimModuleSyntax allows no ESM import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
 import fs = require('node:fs');
 
 const out = process.env['HEAP_PROBE_OUT'];
@@ -16,7 +18,6 @@ const collect = gc;
 process.on('SIGUSR2', () => {
   collect();
   collect();
-  const m = process.memoryUsage();
-  const line = { time: Date.now(), heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss };
-  fs.appendFileSync(out, `${JSON.stringify(line)}\n`);
+  const { heapUsed, external, arrayBuffers, rss } = process.memoryUsage();
+  fs.appendFileSync(out, `${JSON.stringify({ time: Date.now(), heapUsed, external, arrayBuffers, rss })}\n`);
 });
