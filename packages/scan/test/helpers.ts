@@ -7,6 +7,25 @@ import { eicarBytes } from '../src/index.js';
 export const EICAR = eicarBytes();
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/**
+ * `work()`'s result and how many turns the event loop made while it ran (a setImmediate chain): work done on the
+ * main thread in one piece lets none happen, work in slices or on the thread pool lets many.
+ */
+export async function turnsDuring<T>(work: () => Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const spin = (): void => {
+    turns++;
+    if (!done) setImmediate(spin);
+  };
+  setImmediate(spin);
+  try {
+    return { value: await work(), turns };
+  } finally {
+    done = true;
+  }
+}
+
 export function zip(files: Record<string, Uint8Array>, level: 0 | 6 | 9 = 6): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, [v, { level }]])));
 }

@@ -10,6 +10,7 @@ import { loadVectorscan } from '@mmsguard/scan-vectorscan';
 import {
   BodyMatcher, BuiltinEngine, NativeBodyMatcher, parseSignatureText, patternToRegex, compilePattern,
 } from '../src/index.js';
+import { turnsDuring } from './helpers.js';
 
 const binding = loadVectorscan();
 if (binding === null) {
@@ -73,16 +74,7 @@ describe.skipIf(binding === null)('Vectorscan matcher', () => {
   it('compiles off the event loop: the loop keeps turning while 10,000 signatures compile (create)', async () => {
     const sigs = Array.from({ length: 10_000 }, () => randomBytes(16));
     const { set } = parseSignatureText('big.ndb', sigs.map((s, i) => `Big.${i}:0:*:${s.toString('hex')}`).join('\n'));
-    let turns = 0;
-    let done = false;
-    const spin = (): void => {
-      turns++;
-      if (!done) setImmediate(spin);
-    };
-    setImmediate(spin);
-    const engine = await BuiltinEngine.create(set).finally(() => {
-      done = true;
-    });
+    const { value: engine, turns } = await turnsDuring(() => BuiltinEngine.create(set));
     // A compile on the main thread lets no setImmediate run before it returns (it was so before create).
     expect(turns).toBeGreaterThan(1);
     expect(engine.matcherKind).toBe('vectorscan');
