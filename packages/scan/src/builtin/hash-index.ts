@@ -61,9 +61,12 @@ export class HashIndex {
 
   /** The name of the signature `data` matches, or null. */
   lookup(data: Uint8Array): string | null {
+    const sizedAlgos = this.algosBySize.get(data.length);
+    // The common answer, without a Set per target: no signature of this size, none of any size.
+    if (sizedAlgos === undefined && this.anyAlgos.size === 0) return null;
     const sized = this.bySize.get(data.length);
     const algos = new Set<Algo>(this.anyAlgos);
-    for (const a of this.algosBySize.get(data.length) ?? []) algos.add(a);
+    for (const a of sizedAlgos ?? []) algos.add(a);
     for (const algo of algos) {
       const key = `${algo}:${digestOf(data, algo)}`;
       const name = sized?.get(key) ?? this.anySize.get(key);
