@@ -21,7 +21,8 @@
  *   BENCH_DURATION (s per run, default 10), BENCH_REPS (default 2), BENCH_CONNECTIONS (default "10,100"),
  *   BENCH_TARGETS (default all: direct,nginx,floor,floor-sha256,builtin,clamd,workers,squid; a comma list runs
  *   only those, e.g. "floor,floor-sha256,builtin" for more reps of the floor comparison in the same time),
- *   BENCH_OUT (file name under results/, default proxy.json),
+ *   BENCH_OUT (file name under results/, default proxy.json), BENCH_RATE (req/s in all, default 0 = unbounded: CPU
+ *   per message at a low rate, where every Node process pays more per message than at saturation),
  *   BENCH_WARMUP (s, default BENCH_DURATION), BENCH_IDLE_SECONDS (default 60),
  *   BENCH_NODE_ARGS (node flags of mmsguard, default "--no-memory-reducer": what `pnpm start` runs it with)
  */
@@ -44,6 +45,9 @@ const WARMUP = Number(process.env['BENCH_WARMUP'] ?? DURATION);
 const IDLE = Number(process.env['BENCH_IDLE_SECONDS'] ?? 60);
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '--no-memory-reducer').split(/\s+/).filter((a) => a !== '');
 const IDLE_WINDOW = Math.min(10, DURATION);
+/** Requests per second in all (autocannon's overallRate); 0: as fast as the target answers. */
+const RATE = Number(process.env['BENCH_RATE'] ?? 0);
+if (!Number.isInteger(RATE) || RATE < 0) throw new Error('BENCH_RATE must be a whole number of requests per second');
 const ALL_TARGETS = ['direct', 'nginx', 'floor', 'floor-sha256', 'builtin', 'clamd', 'workers', 'squid'] as const;
 type TargetId = typeof ALL_TARGETS[number];
 const WANTED = new Set((process.env['BENCH_TARGETS'] ?? ALL_TARGETS.join(',')).split(',').map((t) => t.trim()));
@@ -116,7 +120,10 @@ const MMS_TYPE = 'application/vnd.wap.mms-message';
 const HEADERS = { 'content-type': MMS_TYPE };
 
 async function load(t: Target, connections: number, seconds: number): Promise<autocannon.Result> {
-  return autocannon({ url: t.url, method: 'POST', body, headers: HEADERS, connections, duration: seconds });
+  return autocannon({
+    url: t.url, method: 'POST', body, headers: HEADERS, connections, duration: seconds,
+    ...(RATE > 0 ? { overallRate: RATE } : {}),
+  });
 }
 
 async function measure(t: Target, phase: Run['phase'], connections: number, seconds: number, rep: number,
@@ -339,7 +346,7 @@ function report(targets: Target[], runs: Run[], scan: Record<string, number> | n
     node: process.version, mmsguard_node_args: NODE_ARGS,
     versions: Object.fromEntries(['nginx-light', 'squid', 'c-icap', 'libc-icap-mod-virus-scan', 'clamav-daemon']
       .map((p) => [p, dpkgVersion(p)])),
-    body_bytes: body.length, duration_s: DURATION, warmup_s: WARMUP, reps: REPS, idle_s: IDLE,
+    body_bytes: body.length, rate_per_s: RATE, duration_s: DURATION, warmup_s: WARMUP, reps: REPS, idle_s: IDLE,
     idle_window_s: IDLE_WINDOW,
     notices, squid_scan_check: scan, summary: rows, ratios, after_idle_vs_warm: afterIdleVsWarm, runs,
   };
