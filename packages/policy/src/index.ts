@@ -2,7 +2,9 @@ export {
   decideMessage, type LogAction, type MessageAction, type MessageDecision, type PartEvent, type PolicySettings,
   type Subtype,
 } from './decide.js';
-export { MemoryStore, type BulkCheckResult, type BulkCheckSpec, type CounterStore } from './store.js';
+export {
+  MemoryStore, type BulkCheckResult, type BulkCheckSpec, type CounterStore, type MemoryStoreOptions,
+} from './store.js';
 export {
   MAX_THRESHOLDS, checkBulk, checkBulkMany, parseThresholds, releaseBulk, topCounts,
   type BulkAction, type BulkKey, type BulkVerdict, type Threshold,

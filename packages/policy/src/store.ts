@@ -46,7 +46,17 @@ export interface CounterStore {
   close(): Promise<void>;
 }
 
-/** Sliding-window counters in process memory. Bounded: keys expire with their window. */
+export interface MemoryStoreOptions {
+  /**
+   * Counted keys held at most (default 1,000,000, about 360 MB of heap). A sender or a content is a key for its
+   * window: unique contents at carrier rates under an hour-long DUPE window would grow the heap until the process
+   * dies with every message in flight. Past the bound the least recently counted key is forgotten (its window
+   * starts again), so a spam wave's key, counted on every message, stays. Redis is the store for more.
+   */
+  readonly maxKeys?: number;
+}
+
+/** Sliding-window counters in process memory. Bounded: keys expire with their window, and by `maxKeys`. */
 export class MemoryStore implements CounterStore {
   // Each key keeps its own window: thresholds of different windows share the sweep. Times are kept
   // sorted with a moving head, so a hit costs O(expired) and not O(events in the window): one spam
@@ -54,6 +64,20 @@ export class MemoryStore implements CounterStore {
   private readonly events = new Map<string, { windowMs: number; times: number[]; head: number }>();
   private readonly blocks = new Map<string, { until: number; blockMs: number }>();
   private sweeps = 0;
+  private readonly maxKeys: number;
+  private evictedKeys = 0;
+
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.maxKeys = opts.maxKeys ?? 1_000_000;
+    if (!Number.isSafeInteger(this.maxKeys) || this.maxKeys < 1) {
+      throw new RangeError('maxKeys must be a positive integer');
+    }
+  }
+
+  /** Counted keys held now, and how many were forgotten to stay under maxKeys (tests, metrics). */
+  get keys(): { held: number; evicted: number } {
+    return { held: this.events.size, evicted: this.evictedKeys };
+  }
 
   hit(key: string, windowMs: number, now: number, cap = Infinity): Promise<number> {
     return Promise.resolve(this.hitNow(key, windowMs, now, cap));
@@ -62,9 +86,13 @@ export class MemoryStore implements CounterStore {
   private hitNow(key: string, windowMs: number, now: number, cap: number): number {
     let s = this.events.get(key);
     if (s === undefined) {
+      if (this.events.size >= this.maxKeys) this.evictLeastRecent();
       s = { windowMs, times: [], head: 0 };
-      this.events.set(key, s);
+    } else {
+      // The Map's order is least recently counted first: what eviction and the sweep take from.
+      this.events.delete(key);
     }
+    this.events.set(key, s);
     s.windowMs = windowMs;
     const { times } = s;
     while (s.head < times.length && (times[s.head] as number) <= now - windowMs) s.head++;
@@ -116,10 +144,24 @@ export class MemoryStore implements CounterStore {
     return Promise.resolve(out);
   }
 
+  private evictLeastRecent(): void {
+    const first = this.events.keys().next();
+    if (first.done !== true) {
+      this.events.delete(first.value);
+      this.evictedKeys++;
+    }
+  }
+
+  /**
+   * Drops keys whose window has passed, least recently counted first, up to the first still counting: the cost
+   * is what expired, not every key held (a full pass over a million keys every 1,024 hits stalled the loop).
+   * A key of a short window behind one of a long window waits for a later sweep or for eviction.
+   */
   private sweep(now: number): void {
     for (const [k, v] of this.events) {
       const newest = v.times[v.times.length - 1] as number;
       if (v.times.length === v.head || newest <= now - v.windowMs) this.events.delete(k);
+      else break;
     }
     for (const [k, b] of this.blocks) if (b.until <= now) this.blocks.delete(k);
   }

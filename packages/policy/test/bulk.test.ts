@@ -69,6 +69,29 @@ describe('MemoryStore housekeeping', () => {
     expect(await s.hit('long', 3_600_000, 60_001)).toBe(3);
   });
 
+  it('holds at most maxKeys keys: unique contents forget the least recently counted, a hot key stays', async () => {
+    const s = new MemoryStore({ maxKeys: 100 });
+    for (let i = 0; i < 5_000; i++) {
+      await s.hit(`dupe:${i}`, 3_600_000, 1000 + i);
+      // A spam wave: its key is counted between every two new ones, so it is never the least recent.
+      if (i % 2 === 0) await s.hit('dupe:wave', 3_600_000, 1000 + i);
+    }
+    expect(s.keys).toEqual({ held: 100, evicted: 4_901 });
+    expect(await s.hit('dupe:wave', 3_600_000, 9_000)).toBe(2_501);
+    // The newest unique keys are still counted; the oldest were forgotten (their window starts again).
+    expect(await s.hit('dupe:4999', 3_600_000, 9_001)).toBe(2);
+    expect(await s.hit('dupe:0', 3_600_000, 9_002)).toBe(1);
+    expect(() => new MemoryStore({ maxKeys: 0 })).toThrow(RangeError);
+  });
+
+  it('sweeps expired keys from the least recently counted on, stopping at the first still counting', async () => {
+    const s = new MemoryStore();
+    for (let i = 0; i < 3_000; i++) await s.hit(`old:${i}`, 1000, i);
+    await s.hit('live', 3_600_000, 10_000);
+    for (let i = 0; i < 1024; i++) await s.hit('live', 3_600_000, 10_000);
+    expect(s.keys.held).toBe(1);
+  });
+
   it('drops keys whose own window has passed', async () => {
     const s = new MemoryStore();
     await s.hit('old', 1000, 0);
