@@ -4,6 +4,7 @@
  * yielding the event loop between them: ClamAV's hash files run to a million lines, about two seconds of
  * indexing, which a reload must not take from the messages in flight.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { digestOf } from '../digest.js';
 import type { HashSignature } from './signatures.js';
 
@@ -11,8 +12,6 @@ type Algo = HashSignature['algo'];
 
 /** Signatures indexed between two turns of the event loop (~40 ms on the bench machine). */
 const SLICE = 20_000;
-
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class HashIndex {
   private readonly bySize = new Map<number, Map<string, string>>();
@@ -31,7 +30,7 @@ export class HashIndex {
   static async build(hashes: readonly HashSignature[]): Promise<HashIndex> {
     const index = new HashIndex();
     for (let i = 0; i < hashes.length; i++) {
-      if (i > 0 && i % SLICE === 0) await yieldToLoop();
+      if (i > 0 && i % SLICE === 0) await nextTurn();
       index.add(hashes[i] as HashSignature);
     }
     return index;

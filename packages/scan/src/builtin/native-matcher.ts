@@ -39,7 +39,8 @@ export function patternToRegex(p: CompiledPattern): string {
 function withoutRefused(e: unknown, included: BodySignature[], refused: BodySignature[]): BodySignature[] | null {
   const which = (e as { expression?: number }).expression ?? -1;
   if (which < 0 || which >= included.length) {
-    refused.push(...included);
+    // A loop, not push(...included): a spread over V8's argument limit (~120,000) throws a RangeError.
+    for (const s of included) refused.push(s);
     return null;
   }
   refused.push(included[which] as BodySignature);

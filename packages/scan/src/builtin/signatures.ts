@@ -8,10 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { extname } from 'node:path';
 import { ScanError, ScanErrorCode } from '../errors.js';
 import type { SignatureFileInfo, SignatureKind } from '../types.js';
-import { yieldToLoop } from './hash-index.js';
 import { PatternError, compilePattern, type CompiledPattern } from './hex-pattern.js';
 
 export interface HashSignature {
@@ -95,7 +95,8 @@ function signatureExt(file: string): Ext | null {
 }
 
 const unsupported = (file: string): SignatureProblem => ({
-  file, line: 0, reason: `unsupported signature file type '${extname(file)}' (supported: .hdb, .hsb, .ndb)`,
+  file, line: 0,
+  reason: `unsupported signature file type '${extname(file).toLowerCase()}' (supported: .hdb, .hsb, .ndb)`,
 });
 
 /** A cursor over one file's text: where the next line starts, and its number. */
@@ -104,12 +105,12 @@ interface Cursor {
   line: number;
 }
 
-/** Up to `max` lines of `text` from `c` on, into `out`: signatures, or problems with their line numbers. */
+/** The lines of `text` into `out` (signatures, or problems numbered from `c.line` on); `c` ends after the last. */
 function parseLines(
-  file: string, ext: Ext, text: string, c: Cursor, max: number,
+  file: string, ext: Ext, text: string, c: Cursor,
   out: { hashes: HashSignature[]; bodies: BodySignature[]; problems: SignatureProblem[] },
 ): void {
-  for (let n = 0; n < max && c.at < text.length; n++) {
+  while (c.at < text.length) {
     let end = text.indexOf('\n', c.at);
     if (end < 0) end = text.length;
     // trim() also drops the \r of CRLF files.
@@ -132,7 +133,7 @@ export function parseSignatureText(file: string, text: string): LoadResult {
   const out = { hashes: [] as HashSignature[], bodies: [] as BodySignature[], problems: [] as SignatureProblem[] };
   const ext = signatureExt(file);
   if (ext === null) out.problems.push(unsupported(file));
-  else parseLines(file, ext, text, { at: 0, line: 0 }, Infinity, out);
+  else parseLines(file, ext, text, { at: 0, line: 0 }, out);
   return { set: { hashes: out.hashes, bodies: out.bodies }, problems: out.problems };
 }
 
@@ -164,12 +165,12 @@ export async function loadSignatureFiles(files: readonly string[]): Promise<Sign
     else {
       const cursor = { at: 0, line: 0 };
       for (let start = 0; start < bytes.length;) {
-        if (start > 0) await yieldToLoop();
+        if (start > 0) await nextTurn();
         // Cut after a newline: 0x0a never occurs inside a UTF-8 sequence, so no character is split.
         const nl = start + CHUNK_BYTES >= bytes.length ? -1 : bytes.indexOf(0x0a, start + CHUNK_BYTES);
         const end = nl < 0 ? bytes.length : nl + 1;
         cursor.at = 0;
-        parseLines(file, ext, bytes.toString('utf8', start, end), cursor, Infinity, out);
+        parseLines(file, ext, bytes.toString('utf8', start, end), cursor, out);
         start = end;
       }
     }
